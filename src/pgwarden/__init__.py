@@ -1,0 +1,3 @@
+"""pgwarden: keep PostgreSQL schema migrations from taking production down."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,358 @@
+"""Update the catalog after a statement, so later statements see the schema it produced."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pgwarden.catalog.model import Catalog, Column, Constraint, Index, QualifiedName, Table
+from pgwarden.sql.nodes import enum_name, list_qname, qname, type_name
+
+Applier = Callable[[Any, Catalog, bool], None]
+_APPLIERS: dict[str, Applier] = {}
+
+
+def applies(*kinds: str) -> Callable[[Applier], Applier]:
+    def deco(fn: Applier) -> Applier:
+        for k in kinds:
+            _APPLIERS[k] = fn
+        return fn
+
+    return deco
+
+
+def apply_statement(node: Any, catalog: Catalog, new: bool) -> None:
+    """Apply a statement's schema change; `new` marks created objects as created in this file.
+
+    Unmodellable statements (INSERTs, DO blocks, functions) change nothing here: skipped, not fatal.
+    """
+    fn = _APPLIERS.get(type(node).__name__)
+    if fn is not None:
+        fn(node, catalog, new)
+
+
+def _column(cd: Any) -> tuple[Column, list[Constraint]]:
+    tname, mods, array = type_name(cd.typeName)
+    col = Column(cd.colname, tname, mods, bool(cd.is_not_null), array=array)
+    cons: list[Constraint] = []
+    if tname in ("serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"):
+        col.type_name = {
+            "serial": "int4",
+            "serial4": "int4",
+            "bigserial": "int8",
+            "serial8": "int8",
+        }.get(tname, "int2")
+        col.not_null = True
+        col.has_default = True
+    for c in cd.constraints or ():
+        ct = enum_name(c.contype)
+        if ct == "CONSTR_NOTNULL":
+            col.not_null = True
+        elif ct == "CONSTR_DEFAULT":
+            col.has_default = True
+        elif ct == "CONSTR_IDENTITY":
+            col.identity = True
+            col.not_null = True
+        elif ct == "CONSTR_GENERATED":
+            col.generated = True
+        elif ct == "CONSTR_PRIMARY":
+            col.not_null = True
+            cons.append(_constraint(c, (cd.colname,)))
+        else:
+            cons.append(_constraint(c, (cd.colname,)))
+    return col, cons
+
+
+def _constraint(c: Any, columns: tuple[str, ...] = ()) -> Constraint:
+    ct = enum_name(c.contype)
+    kind = {
+        "CONSTR_CHECK": "check",
+        "CONSTR_FOREIGN": "foreign_key",
+        "CONSTR_UNIQUE": "unique",
+        "CONSTR_PRIMARY": "primary_key",
+        "CONSTR_EXCLUSION": "exclusion",
+        "CONSTR_NOTNULL": "not_null",
+    }.get(ct, ct.lower())
+    keys = tuple(k.sval for k in (c.keys or c.fk_attrs or ()) if hasattr(k, "sval")) or columns
+    con = Constraint(c.conname or "", kind, not bool(c.skip_validation), keys)
+    if kind == "foreign_key" and c.pktable is not None:
+        con.references = qname(c.pktable)
+    if kind == "check":
+        con.not_null_column = _is_not_null_check(c.raw_expr)
+    if c.indexname:
+        con.index = c.indexname
+    return con
+
+
+def _is_not_null_check(expr: Any) -> str | None:
+    """`CHECK (col IS NOT NULL)` proves NOT NULL so SET NOT NULL can skip its scan (PG 12+)."""
+    if type(expr).__name__ != "NullTest" or enum_name(expr.nulltesttype) != "IS_NOT_NULL":
+        return None
+    arg = expr.arg
+    if type(arg).__name__ == "ColumnRef" and arg.fields:
+        last = arg.fields[-1]
+        return getattr(last, "sval", None)
+    return None
+
+
+def _name_constraint(table: Table, con: Constraint) -> None:
+    if not con.name:
+        suffix = {
+            "check": "check",
+            "foreign_key": "fkey",
+            "unique": "key",
+            "primary_key": "pkey",
+            "exclusion": "excl",
+            "not_null": "not_null",
+        }.get(con.kind, "con")
+        con.name = f"{table.name.name}_{'_'.join(con.columns) or 'x'}_{suffix}"
+    table.constraints[con.name] = con
+
+
+def _add_constraint_index(cat: Catalog, table: Table, con: Constraint) -> None:
+    if con.kind in ("unique", "primary_key", "exclusion"):
+        iname = con.index or con.name
+        cat.indexes[QualifiedName(table.name.schema, iname)] = Index(
+            QualifiedName(table.name.schema, iname),
+            table.name,
+            con.columns,
+            con.kind != "exclusion",
+        )
+    if con.kind == "primary_key":
+        for c in con.columns:
+            if c in table.columns:
+                table.columns[c].not_null = True
+
+
+@applies("CreateStmt")
+def _create(node: Any, cat: Catalog, new: bool) -> None:
+    name = qname(node.relation)
+    if node.if_not_exists and name in cat.tables:
+        return
+    kind = "partitioned" if node.partspec is not None else "table"
+    t = Table(name, kind, new=new, unlogged=node.relation.relpersistence == "u")
+    if node.partbound is not None and node.inhRelations:
+        parent = qname(node.inhRelations[0])
+        t.parent = parent
+        t.default_partition = bool(node.partbound.is_default)
+        p = cat.tables.get(parent)
+        if p is not None:
+            p.partitions.append(name)
+            for c in p.columns.values():
+                t.columns[c.name] = Column(
+                    c.name, c.type_name, c.typmods, c.not_null, c.has_default
+                )
+    for elt in node.tableElts or ():
+        k = type(elt).__name__
+        if k == "ColumnDef":
+            col, cons = _column(elt)
+            t.columns[col.name] = col
+            for con in cons:
+                _name_constraint(t, con)
+                _add_constraint_index(cat, t, con)
+        elif k == "Constraint":
+            con = _constraint(elt)
+            _name_constraint(t, con)
+            _add_constraint_index(cat, t, con)
+        elif k == "TableLikeClause":
+            src = cat.tables.get(qname(elt.relation))
+            if src is not None:
+                for c in src.columns.values():
+                    t.columns[c.name] = Column(c.name, c.type_name, c.typmods, c.not_null)
+    cat.tables[name] = t
+
+
+@applies("AlterTableStmt")
+def _alter(node: Any, cat: Catalog, new: bool) -> None:
+    name = qname(node.relation)
+    if enum_name(node.objtype) == "OBJECT_INDEX":
+        return
+    t = cat.tables.get(name)
+    if t is None:
+        return
+    for cmd in node.cmds or ():
+        sub = enum_name(cmd.subtype)
+        if sub == "AT_AddColumn":
+            col, cons = _column(cmd.def_)
+            t.columns[col.name] = col
+            for con in cons:
+                _name_constraint(t, con)
+                _add_constraint_index(cat, t, con)
+        elif sub == "AT_DropColumn":
+            t.columns.pop(cmd.name, None)
+        elif sub == "AT_AlterColumnType":
+            changed = t.columns.get(cmd.name)
+            if changed is not None:
+                changed.type_name, changed.typmods, changed.array = type_name(cmd.def_.typeName)
+        elif sub == "AT_SetNotNull":
+            if cmd.name in t.columns:
+                t.columns[cmd.name].not_null = True
+        elif sub == "AT_DropNotNull":
+            if cmd.name in t.columns:
+                t.columns[cmd.name].not_null = False
+        elif sub == "AT_ColumnDefault":
+            if cmd.name in t.columns:
+                t.columns[cmd.name].has_default = cmd.def_ is not None
+        elif sub in ("AT_AddConstraint", "AT_AddIndexConstraint"):
+            con = _constraint(cmd.def_)
+            _name_constraint(t, con)
+            if con.kind in ("unique", "primary_key") and con.index:
+                idx = cat.indexes.get(QualifiedName(name.schema, con.index))
+                if idx is not None:
+                    con.columns = con.columns or idx.columns
+                    if con.kind == "primary_key":
+                        for c in idx.columns:
+                            if c in t.columns:
+                                t.columns[c].not_null = True
+            else:
+                _add_constraint_index(cat, t, con)
+        elif sub == "AT_ValidateConstraint":
+            validated = t.constraints.get(cmd.name)
+            if validated is not None:
+                validated.valid = True
+        elif sub == "AT_DropConstraint":
+            dropped = t.constraints.pop(cmd.name, None)
+            if dropped is not None and dropped.kind in ("unique", "primary_key", "exclusion"):
+                cat.indexes.pop(QualifiedName(name.schema, dropped.index or dropped.name), None)
+        elif sub == "AT_AttachPartition":
+            part = qname(cmd.def_.name)
+            t.partitions.append(part)
+            pt = cat.tables.get(part)
+            if pt is not None:
+                pt.parent = name
+                pt.default_partition = bool(cmd.def_.bound and cmd.def_.bound.is_default)
+        elif sub == "AT_DetachPartition":
+            part = qname(cmd.def_.name)
+            if part in t.partitions:
+                t.partitions.remove(part)
+        elif sub == "AT_SetLogged":
+            t.unlogged = False
+        elif sub == "AT_SetUnLogged":
+            t.unlogged = True
+
+
+@applies("IndexStmt")
+def _index(node: Any, cat: Catalog, new: bool) -> None:
+    table = qname(node.relation)
+    iname = QualifiedName(table.schema, node.idxname or f"{table.name}_idx")
+    cols = tuple(p.name for p in node.indexParams or () if getattr(p, "name", None))
+    cat.indexes[iname] = Index(
+        iname, table, cols, bool(node.unique), True, node.whereClause is not None
+    )
+
+
+@applies("DropStmt")
+def _drop(node: Any, cat: Catalog, new: bool) -> None:
+    rt = enum_name(node.removeType)
+    for obj in node.objects or ():
+        if rt in (
+            "OBJECT_TABLE",
+            "OBJECT_VIEW",
+            "OBJECT_MATVIEW",
+            "OBJECT_SEQUENCE",
+            "OBJECT_FOREIGN_TABLE",
+        ):
+            name = list_qname(obj)
+            t = cat.tables.pop(name, None)
+            if t is not None:
+                for i in [i.name for i in cat.indexes.values() if i.table == name]:
+                    cat.indexes.pop(i, None)
+                if t.parent and t.parent in cat.tables and name in cat.tables[t.parent].partitions:
+                    cat.tables[t.parent].partitions.remove(name)
+        elif rt == "OBJECT_INDEX":
+            cat.indexes.pop(list_qname(obj), None)
+        elif rt == "OBJECT_TYPE":
+            cat.enums.pop(list_qname(obj), None)
+        elif rt == "OBJECT_DOMAIN":
+            cat.domains.pop(list_qname(obj), None)
+
+
+@applies("RenameStmt")
+def _rename(node: Any, cat: Catalog, new: bool) -> None:
+    rt = enum_name(node.renameType)
+    if node.relation is None:
+        return
+    name = qname(node.relation)
+    if rt in (
+        "OBJECT_TABLE",
+        "OBJECT_VIEW",
+        "OBJECT_MATVIEW",
+        "OBJECT_SEQUENCE",
+        "OBJECT_FOREIGN_TABLE",
+    ):
+        t = cat.tables.pop(name, None)
+        if t is not None:
+            t.name = QualifiedName(name.schema, node.newname)
+            cat.tables[t.name] = t
+            for i in cat.indexes.values():
+                if i.table == name:
+                    i.table = t.name
+    elif rt == "OBJECT_COLUMN":
+        t = cat.tables.get(name)
+        if t is not None and node.subname in t.columns:
+            moved = t.columns.pop(node.subname)
+            moved.name = node.newname
+            t.columns[moved.name] = moved
+    elif rt == "OBJECT_INDEX":
+        idx = cat.indexes.pop(name, None)
+        if idx is not None:
+            idx.name = QualifiedName(name.schema, node.newname)
+            cat.indexes[idx.name] = idx
+    elif rt == "OBJECT_TABCONSTRAINT":
+        t = cat.tables.get(name)
+        if t is not None and node.subname in t.constraints:
+            renamed = t.constraints.pop(node.subname)
+            renamed.name = node.newname
+            t.constraints[renamed.name] = renamed
+
+
+@applies("ViewStmt")
+def _view(node: Any, cat: Catalog, new: bool) -> None:
+    name = qname(node.view)
+    if name not in cat.tables:
+        cat.tables[name] = Table(name, "view", new=new)
+
+
+@applies("CreateTableAsStmt")
+def _ctas(node: Any, cat: Catalog, new: bool) -> None:
+    name = qname(node.into.rel)
+    kind = "matview" if enum_name(node.objtype) == "OBJECT_MATVIEW" else "table"
+    cat.tables.setdefault(name, Table(name, kind, new=new))
+
+
+@applies("CreateSeqStmt")
+def _seq(node: Any, cat: Catalog, new: bool) -> None:
+    name = qname(node.sequence)
+    cat.tables.setdefault(name, Table(name, "sequence", new=new))
+
+
+@applies("CreateEnumStmt")
+def _enum(node: Any, cat: Catalog, new: bool) -> None:
+    cat.enums[list_qname(node.typeName)] = [getattr(v, "sval", "") for v in node.vals or ()]
+
+
+@applies("AlterEnumStmt")
+def _alter_enum(node: Any, cat: Catalog, new: bool) -> None:
+    vals = cat.enums.get(list_qname(node.typeName))
+    if vals is not None and node.newVal and not node.oldVal:
+        vals.append(node.newVal)
+
+
+@applies("CreateDomainStmt")
+def _domain(node: Any, cat: Catalog, new: bool) -> None:
+    has = any(enum_name(c.contype) == "CONSTR_CHECK" for c in node.constraints or ())
+    cat.domains[list_qname(node.domainname)] = has
+
+
+@applies("AlterDomainStmt")
+def _alter_domain(node: Any, cat: Catalog, new: bool) -> None:
+    if node.subtype == "C":
+        cat.domains[list_qname(node.typeName)] = True
+
+
+@applies("CreateSchemaStmt")
+def _schema(node: Any, cat: Catalog, new: bool) -> None:
+    if node.schemaname:
+        cat.schemas.add(node.schemaname)
+    for elt in node.schemaElts or ():
+        apply_statement(elt, cat, new)

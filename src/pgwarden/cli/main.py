@@ -1,0 +1,76 @@
+"""`pgwarden` entry point: builds the parser from the command modules and maps errors to exits."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+from pgwarden import __version__
+from pgwarden.errors import PgwardenError
+
+# Command modules under pgwarden.cli, in help order. Each has register(subparsers).
+COMMANDS = (
+    "lint",
+    "explain",
+    "rules",
+    "trace",
+    "check",
+    "blockers",
+    "cancel",
+    "migrate",
+    "run",
+    "demo",
+    "rehearse",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pgwarden",
+        description="Keep PostgreSQL schema migrations from taking production down.",
+    )
+    parser.add_argument("--version", action="version", version=f"pgwarden {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        modname = f"pgwarden.cli.{name}"
+        if importlib.util.find_spec(modname) is None:
+            continue
+        importlib.import_module(modname).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except PgwardenError as exc:
+        if args.debug:
+            raise
+        print(f"pgwarden: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("pgwarden: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # an unexpected failure still gets a message, not a traceback
+        if args.debug:
+            raise
+        print(
+            f"pgwarden: internal error: {type(exc).__name__}: {exc}\n"
+            "run again with --debug for the traceback and please report it",
+            file=sys.stderr,
+        )
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""`lint` as a library function: sources -> parsed statements -> lock model -> rule findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pgwarden.catalog import Catalog
+from pgwarden.catalog.apply import apply_statement
+from pgwarden.config import LintConfig
+from pgwarden.errors import UsageError
+from pgwarden.locks.modes import LockMode, blocks
+from pgwarden.locks.session import Analysed, simulate
+from pgwarden.rules.base import FileContext, Finding, Rule, Severity, all_rules, get_rule
+from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, discover, parse_source
+from pgwarden.sql.directives import ALL
+
+
+@dataclass(slots=True)
+class LockOut:
+    relation: str
+    mode: str
+    relkind: str
+    new: bool
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        b = blocks(LockMode[self.mode])
+        return {
+            "relation": self.relation,
+            "mode": self.mode,
+            "kind": self.relkind,
+            "new": self.new,
+            "blocks_reads": b.reads,
+            "blocks_writes": b.writes,
+            "reason": self.reason,
+        }
+
+
+@dataclass(slots=True)
+class StatementOut:
+    """One statement as reported (the JSON shape of docs/json-output.md)."""
+
+    line: int
+    column: int
+    end_line: int
+    sql: str
+    kind: str
+    locks: list[LockOut]
+    held: list[LockOut]
+    rewrites: list[str]
+    index_rebuilds: list[str]
+    scans: list[str]
+    transactional: bool
+    in_transaction: bool
+    unknown: bool
+    note: str
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FileOut:
+    path: str
+    statements: list[StatementOut] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # not tied to one statement
+    notices: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def all_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        for s in self.statements:
+            out.extend(s.findings)
+        return sorted(out, key=lambda f: (f.line, f.column, f.code))
+
+
+@dataclass(slots=True)
+class LintResult:
+    files: list[FileOut] = field(default_factory=list)
+    errors: list[ParseFailure] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return 2
+        if any(f.severity is Severity.ERROR for fo in self.files for f in fo.all_findings()):
+            return 1
+        return 0
+
+
+def select_rules(config: LintConfig) -> list[Rule]:
+    """Rules in force: `select` (or all non-opt-in) plus `extend_select`, minus `ignore`."""
+    for key in (*config.select, *config.ignore, *config.extend_select):
+        if key.upper() != "ALL" and get_rule(key) is None:
+            raise UsageError(f"unknown rule {key!r}; `pgwarden rules` lists them")
+
+    def matches(cls: type[Rule], keys: Iterable[str]) -> bool:
+        ks = set(keys)
+        return bool({cls.code, cls.name, *cls.aliases, "ALL", "all"} & ks)
+
+    out = []
+    for cls in all_rules():
+        on = matches(cls, config.select) if config.select else not cls.opt_in
+        on = on or matches(cls, config.extend_select)
+        if matches(cls, config.ignore) and not (
+            config.ignore & {"ALL", "all"} and matches(cls, config.select)
+        ):
+            on = False
+        if on:
+            out.append(cls())
+    return out
+
+
+def load_schema(paths: Iterable[str], catalog: Catalog) -> list[ParseFailure]:
+    """Apply `--schema` files (pg_dump --schema-only or setup scripts) to the catalog.
+
+    Statements the catalog cannot model (INSERTs, DO blocks, functions) are skipped.
+    """
+    errors: list[ParseFailure] = []
+    for src in discover(list(paths)):
+        parsed = parse_source(src)
+        if isinstance(parsed, ParseFailure):
+            errors.append(parsed)
+            continue
+        for st in parsed.statements:
+            try:
+                apply_statement(st.node, catalog, False)
+            except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+                continue  # unmodellable schema statement: skipped, not fatal
+    catalog.mark_all_existing()
+    return errors
+
+
+def lint_paths(paths: list[str], config: LintConfig) -> LintResult:
+    """Lint files/directories/stdin in migration order, sharing one evolving catalog."""
+    sources = discover(paths)
+    catalog = Catalog()
+    result = LintResult()
+    result.errors.extend(load_schema(config.schema, catalog))
+    rules = select_rules(config)
+    for src in sources:
+        parsed = parse_source(src)
+        if isinstance(parsed, ParseFailure):
+            result.errors.append(parsed)
+            continue
+        cat = catalog.copy() if src.is_down else catalog
+        result.files.append(lint_parsed(parsed, cat, config, rules))
+        catalog.mark_all_existing()
+    return result
+
+
+def lint_text(
+    sql: str, config: LintConfig, display: str = "<sql>", schema_sql: str = ""
+) -> LintResult:
+    """Lint one SQL string (rule examples, `explain`); `schema_sql` stands for existing tables."""
+    catalog = Catalog()
+    result = LintResult()
+    if schema_sql:
+        parsed_schema = parse_source(SqlSource("<schema>", None, schema_sql))
+        if isinstance(parsed_schema, ParseFailure):
+            result.errors.append(parsed_schema)
+            return result
+        for st in parsed_schema.statements:
+            apply_statement(st.node, catalog, False)
+        catalog.mark_all_existing()
+    result.errors.extend(load_schema(config.schema, catalog))
+    parsed = parse_source(SqlSource(display, None, sql))
+    if isinstance(parsed, ParseFailure):
+        result.errors.append(parsed)
+        return result
+    result.files.append(lint_parsed(parsed, catalog, config, select_rules(config)))
+    return result
+
+
+def _lock_out(lk: Any) -> LockOut:
+    return LockOut(str(lk.relation), lk.mode.name, lk.relkind, lk.new, lk.reason)
+
+
+def _suppressed(f: Finding, a: Analysed | None, parsed: ParsedFile, used: set[int]) -> bool:
+    keys = {f.rule, f.code, ALL}
+    if parsed.file_ignores is not None and keys & parsed.file_ignores:
+        return True
+    if a is not None and keys & a.stmt.ignores:
+        if a.stmt.directive is not None:
+            used.add(a.stmt.directive.offset)
+        return True
+    return False
+
+
+def lint_parsed(
+    parsed: ParsedFile, catalog: Catalog, config: LintConfig, rules: list[Rule]
+) -> FileOut:
+    session = simulate(
+        parsed.statements,
+        catalog,
+        config.pg_version,
+        assume_in_transaction=config.assume_in_transaction,
+        runner_timeouts=config.runner_timeouts,
+    )
+    ctx = FileContext(
+        parsed,
+        session,
+        config.pg_version,
+        config.assume_in_transaction,
+        config.runner_timeouts,
+        dict(config.options),
+    )
+    out = FileOut(parsed.display, notices=[(n.line, n.column, n.message) for n in parsed.notices])
+    used: set[int] = set()
+    by_line: dict[tuple[int, int], StatementOut] = {}
+    for a in session.statements:
+        e = a.effect
+        so = StatementOut(
+            a.line,
+            a.column,
+            a.stmt.end_line,
+            a.stmt.text,
+            e.kind,
+            [_lock_out(lk) for lk in e.locks],
+            [_lock_out(lk) for lk in a.held_before.values()],
+            [str(r) for r in e.rewrites],
+            [str(r) for r in e.index_rebuilds],
+            [str(r) for r in e.scans],
+            e.transactional,
+            a.in_transaction,
+            e.unknown,
+            e.note,
+        )
+        for rule in rules:
+            for f in rule.check(a, ctx):
+                if not _suppressed(f, a, parsed, used):
+                    so.findings.append(f)
+        out.statements.append(so)
+        by_line[(a.line, a.column)] = so
+    by_pos = {(a.line, a.column): a for a in session.statements}
+    for rule in rules:
+        for f in rule.check_file(ctx):
+            at = by_pos.get((f.line, f.column))
+            if _suppressed(f, at, parsed, used):
+                continue
+            target = by_line.get((f.line, f.column))
+            (target.findings if target else out.findings).append(f)
+    unused = get_rule("unused-ignore")
+    if unused is not None and any(r.name == "unused-ignore" for r in rules):
+        for d in parsed.directives:
+            if d.offset not in used:
+                rules_txt = ", ".join(sorted(d.rules))
+                out.findings.append(
+                    Finding(
+                        "unused-ignore",
+                        unused.code,
+                        unused.severity,
+                        f"ignore directive for [{rules_txt}] matched no finding",
+                        "remove the directive, or fix the rule name",
+                        d.line,
+                        d.column,
+                    )
+                )
+    return out
+
+
+def lint_file_path(path: Path, config: LintConfig) -> LintResult:
+    return lint_paths([str(path)], config)

@@ -1,0 +1,97 @@
+"""What one statement does to locks and storage: the lock model's output, shared by every rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pgwarden.catalog import QualifiedName
+from pgwarden.locks.modes import LockMode
+
+
+@dataclass(frozen=True, slots=True)
+class RelationLock:
+    """A lock on one relation; `new` relations were created in this file, so nobody waits."""
+
+    relation: QualifiedName
+    mode: LockMode
+    relkind: str = "table"  # table, partitioned, index, view, matview, sequence, foreign
+    new: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """A fact rules key on, e.g. `rewrite:type-change` on public.orders (column `total`)."""
+
+    code: str
+    relation: QualifiedName | None = None
+    detail: str = ""
+    column: str | None = None
+
+
+@dataclass(slots=True)
+class Effect:
+    """The modelled consequences of one statement (by PostgreSQL major version)."""
+
+    kind: str
+    locks: list[RelationLock] = field(default_factory=list)
+    rewrites: list[QualifiedName] = field(default_factory=list)  # table gets new storage
+    index_rebuilds: list[QualifiedName] = field(default_factory=list)
+    scans: list[QualifiedName] = field(default_factory=list)  # existing rows read in full
+    causes: list[Cause] = field(default_factory=list)
+    transactional: bool = True  # False: cannot run inside a transaction block
+    unknown: bool = False
+    note: str = ""
+
+    def lock(
+        self,
+        relation: QualifiedName,
+        mode: LockMode,
+        *,
+        relkind: str = "table",
+        new: bool = False,
+        reason: str = "",
+    ) -> None:
+        """Record a lock, keeping only the strongest mode per relation."""
+        for i, held in enumerate(self.locks):
+            if held.relation == relation:
+                if mode > held.mode:
+                    self.locks[i] = RelationLock(
+                        relation, mode, relkind, new, reason or held.reason
+                    )
+                return
+        self.locks.append(RelationLock(relation, mode, relkind, new, reason))
+
+    def rewrite(
+        self, relation: QualifiedName, code: str, detail: str = "", column: str | None = None
+    ) -> None:
+        if relation not in self.rewrites:
+            self.rewrites.append(relation)
+        self.scan(relation)
+        self.causes.append(Cause(code, relation, detail, column))
+
+    def scan(self, relation: QualifiedName) -> None:
+        if relation not in self.scans:
+            self.scans.append(relation)
+
+    def cause(
+        self,
+        code: str,
+        relation: QualifiedName | None = None,
+        detail: str = "",
+        column: str | None = None,
+    ) -> None:
+        self.causes.append(Cause(code, relation, detail, column))
+
+    def has(self, prefix: str) -> bool:
+        return any(c.code == prefix or c.code.startswith(prefix + ":") for c in self.causes)
+
+    def find(self, prefix: str) -> list[Cause]:
+        return [c for c in self.causes if c.code == prefix or c.code.startswith(prefix + ":")]
+
+    def existing_locks(self) -> list[RelationLock]:
+        return [lk for lk in self.locks if not lk.new]
+
+    def strongest_existing(self) -> RelationLock | None:
+        locks = self.existing_locks()
+        return max(locks, key=lambda lk: lk.mode) if locks else None

@@ -1,0 +1,80 @@
+"""CREATE INDEX and REINDEX, with and without CONCURRENTLY.
+
+Docs: CREATE INDEX takes SHARE (blocks writes, not reads) for the whole build; CONCURRENTLY
+takes SHARE UPDATE EXCLUSIVE and cannot run in a transaction block. REINDEX takes SHARE on the
+table and ACCESS EXCLUSIVE on the index (so reads using the index wait too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgwarden.catalog import QualifiedName
+from pgwarden.locks.context import Context, handles
+from pgwarden.locks.effects import Effect
+from pgwarden.locks.modes import LockMode as M
+from pgwarden.sql.nodes import enum_name, qname
+
+
+@handles("IndexStmt")
+def create_index(node: Any, ctx: Context) -> Effect:
+    table = qname(node.relation)
+    t = ctx.table(table)
+    label = "CREATE UNIQUE INDEX" if node.unique else "CREATE INDEX"
+    recurse = bool(node.relation.inh)
+    if node.concurrent:
+        eff = Effect(kind=f"{label} CONCURRENTLY", transactional=False)
+        ctx.lock(
+            eff, table, M.ShareUpdateExclusiveLock, "index built concurrently", recurse=recurse
+        )
+        eff.scan(table)
+        eff.cause("index-build:concurrent", table, node.idxname or "")
+        if t is not None and t.kind == "partitioned":
+            eff.cause("concurrent-on-partitioned", table)
+        return eff
+    eff = Effect(kind=label)
+    ctx.lock(eff, table, M.ShareLock, "index build blocks writes", recurse=recurse)
+    eff.scan(table)
+    eff.cause("index-build", table, node.idxname or "")
+    return eff
+
+
+@handles("ReindexStmt")
+def reindex(node: Any, ctx: Context) -> Effect:
+    kind = enum_name(node.kind)
+    concurrent = any((d.defname or "").lower() == "concurrently" for d in node.params or ())
+    target = qname(node.relation) if node.relation is not None else None
+    eff = Effect(kind="REINDEX" + (" CONCURRENTLY" if concurrent else ""))
+    if concurrent:
+        eff.transactional = False
+    if target is None:
+        eff.kind += f" {kind.removeprefix('REINDEX_OBJECT_')}"
+        eff.transactional = False  # REINDEX SCHEMA/DATABASE/SYSTEM cannot run in a block
+        eff.cause("reindex", None)
+        return eff
+    if kind == "REINDEX_OBJECT_INDEX":
+        idx = ctx.catalog.indexes.get(target)
+        table = idx.table if idx else None
+        indexes = [target]
+    else:
+        table = target
+        indexes = [i.name for i in ctx.catalog.indexes_of(target)]
+    if concurrent:
+        if table is not None:
+            ctx.lock(eff, table, M.ShareUpdateExclusiveLock, "reindexed concurrently")
+        for i in indexes:
+            eff.lock(i, M.ShareUpdateExclusiveLock, relkind="index", new=ctx.is_new(i))
+    else:
+        if table is not None:
+            ctx.lock(eff, table, M.ShareLock, "REINDEX blocks writes")
+            eff.scan(table)
+        for i in indexes:
+            eff.lock(i, M.AccessExclusiveLock, relkind="index", new=ctx.is_new(i))
+    eff.index_rebuilds.extend(indexes)
+    eff.cause("reindex", table, ", ".join(map(str, indexes)))
+    return eff
+
+
+def index_table(ctx: Context, index: QualifiedName) -> QualifiedName | None:
+    idx = ctx.catalog.indexes.get(index)
+    return idx.table if idx else None

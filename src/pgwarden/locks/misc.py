@@ -1,0 +1,318 @@
+"""Maintenance, triggers, policies, comments, grants, types, sequences and statements that lock
+nothing: everything outside ALTER TABLE, CREATE/DROP and DML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgwarden.catalog import QualifiedName
+from pgwarden.locks.context import Context, handles
+from pgwarden.locks.effects import Effect
+from pgwarden.locks.modes import LockMode as M
+from pgwarden.sql.nodes import enum_name, list_qname, qname
+
+
+@handles("VacuumStmt")
+def vacuum(node: Any, ctx: Context) -> Effect:
+    opts = {(d.defname or "").lower() for d in node.options or ()}
+    names = [qname(r.relation) for r in node.rels or () if r.relation is not None]
+    if not node.is_vacuumcmd:
+        eff = Effect(kind="ANALYZE")
+        for n in names:
+            ctx.lock(eff, n, M.ShareUpdateExclusiveLock, "ANALYZE")
+        return eff
+    if "full" in opts:
+        eff = Effect(kind="VACUUM FULL", transactional=False)
+        for n in names:
+            ctx.lock(eff, n, M.AccessExclusiveLock, "VACUUM FULL rewrites the table")
+            eff.rewrite(n, "rewrite:vacuum-full", "VACUUM FULL copies the table into new storage")
+        if not names:
+            eff.cause("rewrite:vacuum-full", None, "every table in the database")
+        return eff
+    eff = Effect(kind="VACUUM", transactional=False)
+    for n in names:
+        ctx.lock(eff, n, M.ShareUpdateExclusiveLock, "VACUUM")
+        eff.scan(n)
+    return eff
+
+
+@handles("ClusterStmt")
+def cluster(node: Any, ctx: Context) -> Effect:
+    eff = Effect(kind="CLUSTER")
+    if node.relation is None:
+        eff.transactional = False
+        eff.cause("rewrite:cluster", None, "every previously clustered table")
+        return eff
+    name = qname(node.relation)
+    ctx.lock(eff, name, M.AccessExclusiveLock, "CLUSTER rewrites the table in index order")
+    eff.rewrite(name, "rewrite:cluster", "CLUSTER copies the table into new storage")
+    for i in ctx.catalog.indexes_of(name):
+        eff.index_rebuilds.append(i.name)
+    return eff
+
+
+_COMMENT_ON_RELATION = {
+    "OBJECT_TABLE": "table",
+    "OBJECT_VIEW": "view",
+    "OBJECT_MATVIEW": "matview",
+    "OBJECT_INDEX": "index",
+    "OBJECT_SEQUENCE": "sequence",
+    "OBJECT_FOREIGN_TABLE": "foreign",
+}
+
+
+@handles("CommentStmt", "SecLabelStmt")
+def comment(node: Any, ctx: Context) -> Effect:
+    what = "COMMENT" if type(node).__name__ == "CommentStmt" else "SECURITY LABEL"
+    ot = enum_name(node.objtype)
+    eff = Effect(kind=f"{what} ON {ot.removeprefix('OBJECT_').replace('_', ' ')}")
+    obj = node.object
+    # Comments take SHARE UPDATE EXCLUSIVE on the object they describe (or its table).
+    if ot in _COMMENT_ON_RELATION:
+        name = list_qname(obj)
+        relkind = _COMMENT_ON_RELATION[ot]
+        if relkind == "index":
+            eff.lock(name, M.ShareUpdateExclusiveLock, relkind="index", new=ctx.is_new(name))
+        else:
+            ctx.lock(
+                eff, name, M.ShareUpdateExclusiveLock, eff.kind, recurse=False, relkind=relkind
+            )
+    elif ot == "OBJECT_COLUMN" or ot in (
+        "OBJECT_TABCONSTRAINT",
+        "OBJECT_TRIGGER",
+        "OBJECT_POLICY",
+        "OBJECT_RULE",
+    ):
+        parts = [s.sval for s in obj]
+        table = list_qname([_S(p) for p in parts[:-1]])
+        ctx.lock(eff, table, M.ShareUpdateExclusiveLock, eff.kind, recurse=False)
+    return eff
+
+
+class _S:
+    __slots__ = ("sval",)
+
+    def __init__(self, s: str) -> None:
+        self.sval = s
+
+
+@handles("GrantStmt")
+def grant(node: Any, ctx: Context) -> Effect:
+    # GRANT/REVOKE update pg_class.relacl without a table lock.
+    return Effect(kind="GRANT" if node.is_grant else "REVOKE")
+
+
+@handles("CreateTrigStmt")
+def create_trigger(node: Any, ctx: Context) -> Effect:
+    name = qname(node.relation)
+    eff = Effect(kind="CREATE TRIGGER" if not node.replace else "CREATE OR REPLACE TRIGGER")
+    mode = M.ShareRowExclusiveLock
+    ctx.lock(eff, name, mode, "CREATE TRIGGER blocks writes")
+    if node.isconstraint and node.constrrel is not None:
+        ctx.lock(
+            eff, qname(node.constrrel), M.AccessShareLock, "constraint trigger's referenced table"
+        )
+    eff.cause("create-trigger", name, node.trigname or "")
+    return eff
+
+
+@handles("CreatePolicyStmt", "AlterPolicyStmt")
+def policy(node: Any, ctx: Context) -> Effect:
+    name = qname(node.table)
+    kind = "CREATE POLICY" if type(node).__name__ == "CreatePolicyStmt" else "ALTER POLICY"
+    eff = Effect(kind=kind)
+    ctx.lock(eff, name, M.AccessExclusiveLock, kind, recurse=False)
+    return eff
+
+
+@handles("RuleStmt")
+def rule(node: Any, ctx: Context) -> Effect:
+    eff = Effect(kind="CREATE RULE")
+    ctx.lock(eff, qname(node.relation), M.AccessExclusiveLock, "CREATE RULE", recurse=False)
+    return eff
+
+
+@handles("AlterEnumStmt")
+def alter_enum(node: Any, ctx: Context) -> Effect:
+    if node.oldVal:
+        return Effect(kind="ALTER TYPE ... RENAME VALUE")
+    eff = Effect(kind="ALTER TYPE ... ADD VALUE")
+    # Before PostgreSQL 12 ADD VALUE cannot run inside a transaction block; since 12 it can, but
+    # the new value cannot be used until the transaction commits.
+    if ctx.version < 12:
+        eff.transactional = False
+    eff.cause("enum-add-value", None, node.newVal or "")
+    return eff
+
+
+@handles("AlterSeqStmt")
+def alter_sequence(node: Any, ctx: Context) -> Effect:
+    eff = Effect(kind="ALTER SEQUENCE")
+    name = qname(node.sequence)
+    eff.lock(name, M.ShareRowExclusiveLock, relkind="sequence", new=ctx.is_new(name))
+    return eff
+
+
+@handles("CreateStatsStmt")
+def create_statistics(node: Any, ctx: Context) -> Effect:
+    eff = Effect(kind="CREATE STATISTICS")
+    for rel in node.relations or ():
+        if type(rel).__name__ == "RangeVar":
+            ctx.lock(
+                eff, qname(rel), M.ShareUpdateExclusiveLock, "CREATE STATISTICS", recurse=False
+            )
+    return eff
+
+
+@handles("CreatePublicationStmt", "AlterPublicationStmt")
+def publication(node: Any, ctx: Context) -> Effect:
+    eff = Effect(
+        kind="CREATE PUBLICATION"
+        if type(node).__name__ == "CreatePublicationStmt"
+        else "ALTER PUBLICATION"
+    )
+    for obj in node.pubobjects or ():
+        pt = getattr(obj, "pubtable", None)
+        if pt is not None and pt.relation is not None:
+            ctx.lock(eff, qname(pt.relation), M.ShareUpdateExclusiveLock, eff.kind, recurse=False)
+    return eff
+
+
+@handles("AlterDomainStmt")
+def alter_domain(node: Any, ctx: Context) -> Effect:
+    dom = list_qname(node.typeName)
+    eff = Effect(kind="ALTER DOMAIN")
+    if node.subtype == "C":
+        eff.kind = "ALTER DOMAIN ADD CONSTRAINT"
+        not_valid = bool(node.def_ is not None and node.def_.skip_validation)
+        eff.cause("domain-constraint", None, str(dom))
+        if not not_valid:
+            for t in ctx.catalog.tables.values():
+                if any(c.type_name == dom.name for c in t.columns.values()):
+                    ctx.lock(
+                        eff,
+                        t.name,
+                        M.ShareLock,
+                        f"columns of domain {dom} are checked",
+                        recurse=False,
+                    )
+                    eff.scan(t.name)
+    elif node.subtype == "V":
+        eff.kind = "ALTER DOMAIN VALIDATE CONSTRAINT"
+    return eff
+
+
+@handles("CreateDomainStmt")
+def create_domain(node: Any, ctx: Context) -> Effect:
+    eff = Effect(kind="CREATE DOMAIN")
+    if any(enum_name(c.contype) == "CONSTR_CHECK" for c in node.constraints or ()):
+        eff.cause("domain-constraint", None, str(list_qname(node.domainname)))
+    return eff
+
+
+@handles("CreateEnumStmt")
+def create_enum(node: Any, ctx: Context) -> Effect:
+    eff = Effect(kind="CREATE TYPE ... AS ENUM")
+    eff.cause("create-enum", None, str(list_qname(node.typeName)))
+    return eff
+
+
+@handles("CreateSeqStmt")
+def create_sequence(node: Any, ctx: Context) -> Effect:
+    return Effect(kind="CREATE SEQUENCE")
+
+
+@handles("DoStmt", "CallStmt")
+def opaque(node: Any, ctx: Context) -> Effect:
+    kind = "DO block" if type(node).__name__ == "DoStmt" else "CALL"
+    return Effect(
+        kind=kind,
+        unknown=True,
+        note=f"a {kind} runs arbitrary code: its locks cannot be known statically",
+    )
+
+
+@handles("TransactionStmt")
+def transaction(node: Any, ctx: Context) -> Effect:
+    return Effect(kind=enum_name(node.kind).removeprefix("TRANS_STMT_"))
+
+
+# Statements that touch no table lock: catalog-only objects, settings, session commands.
+_HARMLESS = {
+    "VariableSetStmt": "SET",
+    "VariableShowStmt": "SHOW",
+    "CreateFunctionStmt": "CREATE FUNCTION",
+    "AlterFunctionStmt": "ALTER FUNCTION",
+    "CreateSchemaStmt": "CREATE SCHEMA",
+    "CreateExtensionStmt": "CREATE EXTENSION",
+    "AlterExtensionStmt": "ALTER EXTENSION",
+    "CompositeTypeStmt": "CREATE TYPE",
+    "DefineStmt": "CREATE (type/aggregate/operator/collation)",
+    "CreateRangeStmt": "CREATE TYPE ... AS RANGE",
+    "AlterOwnerStmt": "ALTER ... OWNER TO",
+    "CreateRoleStmt": "CREATE ROLE",
+    "AlterRoleStmt": "ALTER ROLE",
+    "AlterRoleSetStmt": "ALTER ROLE SET",
+    "DropRoleStmt": "DROP ROLE",
+    "GrantRoleStmt": "GRANT role",
+    "AlterDefaultPrivilegesStmt": "ALTER DEFAULT PRIVILEGES",
+    "CreateCastStmt": "CREATE CAST",
+    "CreateEventTrigStmt": "CREATE EVENT TRIGGER",
+    "NotifyStmt": "NOTIFY",
+    "ListenStmt": "LISTEN",
+    "DiscardStmt": "DISCARD",
+    "CheckPointStmt": "CHECKPOINT",
+    "CreateForeignTableStmt": "CREATE FOREIGN TABLE",
+    "CreateFdwStmt": "CREATE FOREIGN DATA WRAPPER",
+    "CreateForeignServerStmt": "CREATE SERVER",
+    "CreateUserMappingStmt": "CREATE USER MAPPING",
+    "CreateConversionStmt": "CREATE CONVERSION",
+    "CreateOpClassStmt": "CREATE OPERATOR CLASS",
+    "CreateOpFamilyStmt": "CREATE OPERATOR FAMILY",
+    "CreateTransformStmt": "CREATE TRANSFORM",
+    "CreatePLangStmt": "CREATE LANGUAGE",
+    "AlterTSConfigurationStmt": "ALTER TEXT SEARCH CONFIGURATION",
+    "AlterTSDictionaryStmt": "ALTER TEXT SEARCH DICTIONARY",
+    "CreateAmStmt": "CREATE ACCESS METHOD",
+    "AlterTypeStmt": "ALTER TYPE SET",
+    "AlterCollationStmt": "ALTER COLLATION",
+    "AlterDatabaseSetStmt": "ALTER DATABASE SET",
+    "AlterSystemStmt": "ALTER SYSTEM",
+    "PrepareStmt": "PREPARE",
+    "DeallocateStmt": "DEALLOCATE",
+    "DeclareCursorStmt": "DECLARE",
+    "ClosePortalStmt": "CLOSE",
+    "FetchStmt": "FETCH",
+    "ConstraintsSetStmt": "SET CONSTRAINTS",
+    "VariableResetStmt": "RESET",
+    "LoadStmt": "LOAD",
+    "AlterObjectDependsStmt": "ALTER ... DEPENDS ON EXTENSION",
+    "AlterEventTrigStmt": "ALTER EVENT TRIGGER",
+    "AlterOperatorStmt": "ALTER OPERATOR",
+    "CreateSubscriptionStmt": "CREATE SUBSCRIPTION",
+    "AlterSubscriptionStmt": "ALTER SUBSCRIPTION",
+    "DropSubscriptionStmt": "DROP SUBSCRIPTION",
+    "CreateTableSpaceStmt": "CREATE TABLESPACE",
+    "DropTableSpaceStmt": "DROP TABLESPACE",
+    "CreatedbStmt": "CREATE DATABASE",
+    "DropdbStmt": "DROP DATABASE",
+    "AlterDatabaseStmt": "ALTER DATABASE",
+}
+
+
+def _harmless(node: Any, ctx: Context) -> Effect:
+    kind = type(node).__name__
+    eff = Effect(kind=_HARMLESS[kind])
+    if kind in ("CreatedbStmt", "DropdbStmt", "CreateTableSpaceStmt", "DropTableSpaceStmt"):
+        eff.transactional = False
+    if kind == "DropdbStmt":
+        eff.cause("compat:drop-database", None, node.dbname or "")
+    return eff
+
+
+for _kind in _HARMLESS:
+    handles(_kind)(_harmless)
+
+
+def _qn(schema: str, name: str) -> QualifiedName:
+    return QualifiedName(schema, name)

@@ -1,0 +1,361 @@
+"""CREATE/DROP/TRUNCATE/RENAME of tables, views, materialized views and other objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgwarden.catalog import QualifiedName
+from pgwarden.locks.context import Context, handles
+from pgwarden.locks.effects import Effect
+from pgwarden.locks.modes import LockMode as M
+from pgwarden.sql.nodes import cte_names, enum_name, list_qname, qname, range_vars
+
+
+@handles("CreateStmt")
+def create_table(node: Any, ctx: Context) -> Effect:
+    name = qname(node.relation)
+    eff = Effect(kind="CREATE TABLE")
+    if node.partbound is not None and node.inhRelations:
+        parent = qname(node.inhRelations[0])
+        eff.kind = "CREATE TABLE ... PARTITION OF"
+        # Creating a partition locks the parent ACCESS EXCLUSIVE (ATTACH is the lighter way);
+        # An existing default partition is scanned for rows that now belong to the new one.
+        ctx.lock(eff, parent, M.AccessExclusiveLock, "new partition added", recurse=False)
+        p = ctx.table(parent)
+        if p is not None:
+            default = next((q for q in p.partitions if _is_default(ctx, q)), None)
+            if default is not None:
+                ctx.lock(eff, default, M.AccessExclusiveLock, "default partition is re-checked")
+                eff.scan(default)
+        eff.cause("create-partition", parent, str(name))
+    elif node.inhRelations:
+        for rv in node.inhRelations:
+            ctx.lock(
+                eff,
+                qname(rv),
+                M.ShareUpdateExclusiveLock,
+                "parent of a new inheriting table",
+                recurse=False,
+            )
+    for elt in node.tableElts or ():
+        k = type(elt).__name__
+        if k == "ColumnDef":
+            for c in elt.constraints or ():
+                if enum_name(c.contype) == "CONSTR_FOREIGN":
+                    ref = qname(c.pktable)
+                    if ref != name:
+                        ctx.lock(
+                            eff,
+                            ref,
+                            M.ShareRowExclusiveLock,
+                            f"referenced by a foreign key of new {name}",
+                        )
+        elif k == "Constraint" and enum_name(elt.contype) == "CONSTR_FOREIGN":
+            ref = qname(elt.pktable)
+            if ref != name:
+                ctx.lock(
+                    eff, ref, M.ShareRowExclusiveLock, f"referenced by a foreign key of new {name}"
+                )
+        elif k == "TableLikeClause":
+            ctx.lock(eff, qname(elt.relation), M.AccessShareLock, "LIKE source", recurse=False)
+    eff.cause("create-table", name)
+    return eff
+
+
+def _is_default(ctx: Context, name: QualifiedName) -> bool:
+    t = ctx.table(name)
+    return bool(t and t.default_partition)
+
+
+_DROP_KINDS = {
+    "OBJECT_TABLE": ("DROP TABLE", "table"),
+    "OBJECT_INDEX": ("DROP INDEX", "index"),
+    "OBJECT_VIEW": ("DROP VIEW", "view"),
+    "OBJECT_MATVIEW": ("DROP MATERIALIZED VIEW", "matview"),
+    "OBJECT_SEQUENCE": ("DROP SEQUENCE", "sequence"),
+    "OBJECT_FOREIGN_TABLE": ("DROP FOREIGN TABLE", "foreign"),
+}
+# Dropping these touches no table's lock (catalog rows only) unless CASCADE reaches tables.
+_HARMLESS_DROPS = {
+    "OBJECT_FUNCTION",
+    "OBJECT_PROCEDURE",
+    "OBJECT_ROUTINE",
+    "OBJECT_AGGREGATE",
+    "OBJECT_EXTENSION",
+    "OBJECT_ROLE",
+    "OBJECT_OPERATOR",
+    "OBJECT_COLLATION",
+    "OBJECT_CONVERSION",
+    "OBJECT_FDW",
+    "OBJECT_FOREIGN_SERVER",
+    "OBJECT_PUBLICATION",
+    "OBJECT_STATISTIC_EXT",
+    "OBJECT_TSCONFIGURATION",
+    "OBJECT_TSDICTIONARY",
+    "OBJECT_EVENT_TRIGGER",
+    "OBJECT_CAST",
+    "OBJECT_LANGUAGE",
+    "OBJECT_ACCESS_METHOD",
+    "OBJECT_OPCLASS",
+    "OBJECT_OPFAMILY",
+    "OBJECT_TRANSFORM",
+    "OBJECT_TSPARSER",
+    "OBJECT_TSTEMPLATE",
+}
+
+
+@handles("DropStmt")
+def drop(node: Any, ctx: Context) -> Effect:
+    rt = enum_name(node.removeType)
+    cascade = enum_name(node.behavior) == "DROP_CASCADE"
+    if rt in _DROP_KINDS:
+        label, relkind = _DROP_KINDS[rt]
+        eff = Effect(kind=label)
+        for obj in node.objects or ():
+            name = list_qname(obj)
+            if rt == "OBJECT_INDEX":
+                _drop_index(node, ctx, eff, name)
+                continue
+            ctx.lock(eff, name, M.AccessExclusiveLock, label)
+            t = ctx.table(name)
+            if t is not None:
+                for fk in t.foreign_keys():
+                    if fk.references and fk.references != name:
+                        ctx.lock(
+                            eff,
+                            fk.references,
+                            M.AccessExclusiveLock,
+                            f"foreign-key triggers of {name} are dropped",
+                            recurse=False,
+                        )
+                if cascade:
+                    for other, _ in ctx.catalog.referencing(name):
+                        ctx.lock(
+                            eff,
+                            other.name,
+                            M.AccessExclusiveLock,
+                            f"its foreign key to {name} is dropped (CASCADE)",
+                            recurse=False,
+                        )
+            eff.cause(f"compat:drop-{relkind}", name)
+        return eff
+    if rt == "OBJECT_SCHEMA":
+        eff = Effect(kind="DROP SCHEMA")
+        for obj in node.objects or ():
+            schema = obj.sval if hasattr(obj, "sval") else str(obj)
+            eff.cause("compat:drop-schema", QualifiedName(schema, "*"))
+            if cascade:
+                for t in list(ctx.catalog.tables.values()):
+                    if t.name.schema == schema:
+                        ctx.lock(
+                            eff, t.name, M.AccessExclusiveLock, "DROP SCHEMA CASCADE", recurse=False
+                        )
+        return eff
+    if rt == "OBJECT_TYPE" or rt == "OBJECT_DOMAIN":
+        return Effect(kind=f"DROP {'TYPE' if rt == 'OBJECT_TYPE' else 'DOMAIN'}")
+    if rt == "OBJECT_TRIGGER":
+        eff = Effect(kind="DROP TRIGGER")
+        for obj in node.objects or ():
+            *tbl, _trig = [s.sval for s in obj]
+            ctx.lock(
+                eff,
+                list_qname([_S(x) for x in tbl]),
+                M.AccessExclusiveLock,
+                "DROP TRIGGER",
+                recurse=False,
+            )
+        return eff
+    if rt in ("OBJECT_POLICY", "OBJECT_RULE"):
+        eff = Effect(kind=f"DROP {'POLICY' if rt == 'OBJECT_POLICY' else 'RULE'}")
+        for obj in node.objects or ():
+            *tbl, _x = [s.sval for s in obj]
+            ctx.lock(
+                eff,
+                list_qname([_S(x) for x in tbl]),
+                M.AccessExclusiveLock,
+                eff.kind,
+                recurse=False,
+            )
+        return eff
+    if rt in _HARMLESS_DROPS:
+        return Effect(kind=f"DROP {rt.removeprefix('OBJECT_').replace('_', ' ')}")
+    return Effect(kind=f"DROP {rt}", unknown=True, note=f"DROP of {rt} is not modelled")
+
+
+class _S:
+    __slots__ = ("sval",)
+
+    def __init__(self, s: str) -> None:
+        self.sval = s
+
+
+def _drop_index(node: Any, ctx: Context, eff: Effect, name: QualifiedName) -> None:
+    idx = ctx.catalog.indexes.get(name)
+    if node.concurrent:
+        eff.kind = "DROP INDEX CONCURRENTLY"
+        eff.transactional = False
+        eff.lock(name, M.ShareUpdateExclusiveLock, relkind="index", new=ctx.is_new(name))
+        if idx is not None:
+            ctx.lock(
+                eff,
+                idx.table,
+                M.ShareUpdateExclusiveLock,
+                "table of the dropped index",
+                recurse=False,
+            )
+        return
+    eff.lock(name, M.AccessExclusiveLock, relkind="index", new=ctx.is_new(name))
+    if idx is not None:
+        ctx.lock(eff, idx.table, M.AccessExclusiveLock, "table of the dropped index", recurse=False)
+    else:
+        eff.cause("catalog:unknown-index", name)
+    eff.cause("drop-index", idx.table if idx else name, str(name))
+
+
+@handles("TruncateStmt")
+def truncate(node: Any, ctx: Context) -> Effect:
+    eff = Effect(kind="TRUNCATE")
+    cascade = enum_name(node.behavior) == "DROP_CASCADE"
+    for rv in node.relations or ():
+        name = qname(rv)
+        ctx.lock(eff, name, M.AccessExclusiveLock, "TRUNCATE")
+        for t in ctx.each_partition_tree(name):
+            if t not in eff.rewrites:
+                eff.rewrites.append(t)
+        eff.cause("truncate", name)
+        tbl = ctx.table(name)
+        for fk in tbl.foreign_keys() if tbl else ():
+            if fk.references and fk.references != name:
+                ctx.lock(
+                    eff,
+                    fk.references,
+                    M.AccessShareLock,
+                    "referenced table is checked",
+                    recurse=False,
+                )
+        if cascade:
+            for other, _ in ctx.catalog.referencing(name):
+                ctx.lock(
+                    eff, other.name, M.AccessExclusiveLock, f"emptied by TRUNCATE {name} CASCADE"
+                )
+                eff.rewrites.append(other.name)
+                eff.cause("truncate:cascade", other.name, str(name))
+    return eff
+
+
+_RENAME_KIND = {
+    "OBJECT_TABLE": "table",
+    "OBJECT_COLUMN": "column",
+    "OBJECT_VIEW": "view",
+    "OBJECT_MATVIEW": "matview",
+    "OBJECT_INDEX": "index",
+    "OBJECT_SEQUENCE": "sequence",
+    "OBJECT_TABCONSTRAINT": "constraint",
+    "OBJECT_TRIGGER": "trigger",
+    "OBJECT_POLICY": "policy",
+    "OBJECT_RULE": "rule",
+    "OBJECT_FOREIGN_TABLE": "foreign",
+}
+
+
+@handles("RenameStmt")
+def rename(node: Any, ctx: Context) -> Effect:
+    rt = enum_name(node.renameType)
+    kind = _RENAME_KIND.get(rt)
+    if kind is None:
+        what = rt.removeprefix("OBJECT_")
+        eff = Effect(kind=f"ALTER {what} RENAME")
+        if rt == "OBJECT_SCHEMA":
+            eff.cause(
+                "compat:rename-schema", QualifiedName(node.subname or "?", "*"), node.newname or ""
+            )
+        return eff
+    name = qname(node.relation)
+    eff = Effect(kind=f"RENAME {kind.upper()}")
+    if kind == "index":
+        # PostgreSQL 12+ renames an index under SHARE UPDATE EXCLUSIVE.
+        mode = M.ShareUpdateExclusiveLock if ctx.version >= 12 else M.AccessExclusiveLock
+        eff.lock(name, mode, relkind="index", new=ctx.is_new(name))
+        return eff
+    relkind = {
+        "view": "view",
+        "matview": "matview",
+        "sequence": "sequence",
+        "foreign": "foreign",
+    }.get(kind)
+    ctx.lock(
+        eff,
+        name,
+        M.AccessExclusiveLock,
+        eff.kind,
+        recurse=kind in ("column", "constraint"),
+        relkind=relkind,
+    )
+    if kind in ("table", "column", "view"):
+        eff.cause(f"compat:rename-{kind}", name, node.newname or "", node.subname)
+    return eff
+
+
+@handles("AlterObjectSchemaStmt")
+def set_schema(node: Any, ctx: Context) -> Effect:
+    ot = enum_name(node.objectType)
+    eff = Effect(kind=f"ALTER {ot.removeprefix('OBJECT_')} SET SCHEMA")
+    if node.relation is not None:
+        name = qname(node.relation)
+        ctx.lock(eff, name, M.AccessExclusiveLock, eff.kind, recurse=False)
+        eff.cause("compat:rename-table", name, f"schema {node.newschema}")
+    return eff
+
+
+@handles("ViewStmt")
+def create_view(node: Any, ctx: Context) -> Effect:
+    name = qname(node.view)
+    eff = Effect(kind="CREATE OR REPLACE VIEW" if node.replace else "CREATE VIEW")
+    if node.replace and ctx.table(name) is not None:
+        ctx.lock(eff, name, M.AccessExclusiveLock, "view definition replaced", relkind="view")
+    _read_sources(node.query, ctx, eff, "read by the view definition", lock=M.AccessShareLock)
+    return eff
+
+
+def _read_sources(query: Any, ctx: Context, eff: Effect, reason: str, lock: M) -> None:
+    ctes = cte_names(query)
+    for rv in range_vars(query):
+        if rv.schemaname is None and rv.relname in ctes:
+            continue
+        ctx.lock(eff, qname(rv), lock, reason, recurse=False)
+
+
+@handles("CreateTableAsStmt")
+def create_table_as(node: Any, ctx: Context) -> Effect:
+    into = qname(node.into.rel)
+    matview = enum_name(node.objtype) == "OBJECT_MATVIEW"
+    eff = Effect(kind="CREATE MATERIALIZED VIEW" if matview else "CREATE TABLE AS")
+    ctes = cte_names(node.query)
+    for rv in range_vars(node.query):
+        if rv.schemaname is None and rv.relname in ctes:
+            continue
+        name = qname(rv)
+        if name == into:
+            continue
+        ctx.lock(eff, name, M.AccessShareLock, "read to fill the new relation")
+        if not node.into.skipData:
+            eff.scan(name)
+    return eff
+
+
+@handles("RefreshMatViewStmt")
+def refresh_matview(node: Any, ctx: Context) -> Effect:
+    name = qname(node.relation)
+    if node.concurrent:
+        eff = Effect(kind="REFRESH MATERIALIZED VIEW CONCURRENTLY")
+        ctx.lock(eff, name, M.ExclusiveLock, "refreshed concurrently", relkind="matview")
+        eff.scan(name)
+        eff.cause("refresh-concurrently", name)
+        return eff
+    eff = Effect(kind="REFRESH MATERIALIZED VIEW")
+    ctx.lock(eff, name, M.AccessExclusiveLock, "refreshed", relkind="matview")
+    eff.rewrite(
+        name, "rewrite:refresh-matview", "the materialized view is rebuilt into new storage"
+    )
+    eff.cause("refresh-matview", name)
+    return eff

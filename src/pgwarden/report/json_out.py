@@ -1,0 +1,67 @@
+"""`--format json`: the stable machine-readable shape documented in docs/json-output.md."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from pgwarden import __version__
+from pgwarden.lint import FileOut, LintResult, StatementOut
+from pgwarden.rules.base import Finding
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "code": f.code,
+        "severity": f.severity.value,
+        "message": f.message,
+        "help": f.help,
+        "line": f.line,
+        "column": f.column,
+    }
+
+
+def statement_dict(s: StatementOut) -> dict[str, Any]:
+    return {
+        "line": s.line,
+        "column": s.column,
+        "end_line": s.end_line,
+        "sql": s.sql,
+        "kind": s.kind,
+        "locks": [lk.as_dict() for lk in s.locks],
+        "held": [lk.as_dict() for lk in s.held],
+        "rewrites": s.rewrites,
+        "index_rebuilds": s.index_rebuilds,
+        "scans": s.scans,
+        "transactional": s.transactional,
+        "in_transaction": s.in_transaction,
+        "unknown": s.unknown,
+        "note": s.note,
+        "findings": [finding_dict(f) for f in s.findings],
+    }
+
+
+def file_dict(f: FileOut) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "statements": [statement_dict(s) for s in f.statements],
+        "findings": [finding_dict(x) for x in f.findings],
+        "notices": [{"line": ln, "column": c, "message": m} for ln, c, m in f.notices],
+    }
+
+
+def result_dict(result: LintResult) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "files": [file_dict(f) for f in result.files],
+        "errors": [
+            {"path": e.display, "line": e.line, "column": e.column, "message": e.message}
+            for e in result.errors
+        ],
+    }
+
+
+def write_json(result: LintResult, out: TextIO) -> None:
+    json.dump(result_dict(result), out, indent=2)
+    out.write("\n")

@@ -1,0 +1,1 @@
+"""The rules catalogue: one module per rule, grouped in category folders."""

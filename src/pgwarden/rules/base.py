@@ -1,0 +1,157 @@
+"""Rule base class, findings and the registry (rules register themselves when defined)."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from pgwarden.locks.modes import LockMode, blocks
+from pgwarden.locks.session import Analysed, SessionResult
+from pgwarden.sql.source import ParsedFile
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    code: str
+    severity: Severity
+    message: str
+    help: str
+    line: int
+    column: int
+
+
+@dataclass(slots=True)
+class FileContext:
+    """What a rule may know about the whole file besides the statement at hand."""
+
+    parsed: ParsedFile
+    session: SessionResult
+    version: int
+    assume_in_transaction: bool
+    runner_timeouts: bool  # the file will run under pgwarden's runner (it sets timeouts)
+    options: dict[str, object] = field(default_factory=dict)
+
+
+class Rule:
+    """One check. Subclasses set the class attributes; the docstring is the rule's page.
+
+    Docstring sections (ruff-style): a summary line, then `Why:`, `Example:`, `Use instead:`,
+    and optionally `Schema:` (setup SQL standing for existing tables). The Example must trigger
+    the rule, the Use instead must not; tests/rules/test_examples.py runs both.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    category: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.WARNING
+    since: ClassVar[str] = "0.1.0"
+    opt_in: ClassVar[bool] = False
+    aliases: ClassVar[tuple[str, ...]] = ()
+    # Closest equivalents in peer tools: {"squawk": ..., "eugene": ..., "strong_migrations": ...}
+    peers: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            register(cls)
+
+    def check(self, a: Analysed, ctx: FileContext) -> Iterable[Finding]:
+        return ()
+
+    def check_file(self, ctx: FileContext) -> Iterable[Finding]:
+        return ()
+
+    def finding(self, where: Analysed | tuple[int, int], message: str, help: str) -> Finding:
+        line, col = (where.line, where.column) if isinstance(where, Analysed) else where
+        return Finding(self.name, self.code, self.severity, message, help, line, col)
+
+    @classmethod
+    def summary(cls) -> str:
+        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.name
+
+    @classmethod
+    def section(cls, title: str) -> str:
+        return doc_sections(cls.__doc__ or "").get(title, "")
+
+
+_REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> None:
+    for key in (cls.code, cls.name, *cls.aliases):
+        other = _REGISTRY.get(key)
+        if other is not None and other is not cls:
+            raise RuntimeError(f"rule key {key!r} used by {other.__name__} and {cls.__name__}")
+        _REGISTRY[key] = cls
+
+
+def all_rules() -> list[type[Rule]]:
+    load_all()
+    return sorted({id(c): c for c in _REGISTRY.values()}.values(), key=lambda c: c.code)
+
+
+def get_rule(key: str) -> type[Rule] | None:
+    load_all()
+    return _REGISTRY.get(key)
+
+
+_LOADED = False
+
+
+def load_all() -> None:
+    """Import every rule module (each registers its class)."""
+    global _LOADED
+    if _LOADED:
+        return
+    import importlib
+    import pkgutil
+
+    import pgwarden.rules as pkg
+
+    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        leaf = info.name.rsplit(".", 1)[-1]
+        if not leaf.startswith("_") and leaf not in ("base", "engine", "docs"):
+            importlib.import_module(info.name)
+    _LOADED = True
+
+
+_SECTION = re.compile(r"^(Why|Example|Use instead|Schema|Notes|References|Fix):\s*$", re.MULTILINE)
+
+
+def doc_sections(doc: str) -> dict[str, str]:
+    """Split a rule docstring into its titled sections (dedented)."""
+    import textwrap
+
+    text = textwrap.dedent("\n".join(doc.splitlines()[1:])) if doc else ""
+    out: dict[str, str] = {}
+    matches = list(_SECTION.finditer(text))
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        out[m.group(1)] = textwrap.dedent(text[m.end() : end]).strip("\n")
+    return out
+
+
+def sql_block(section: str) -> str:
+    """The SQL inside a ```sql fenced block of a section (or the whole section)."""
+    m = re.search(r"```sql\n(.*?)```", section, re.DOTALL)
+    return (m.group(1) if m else section).strip()
+
+
+def describe_lock(mode: LockMode) -> str:
+    """`ACCESS EXCLUSIVE (blocks reads and writes)`: the wording every message shares."""
+    return f"{mode.sql_name} ({blocks(mode).summary})"
+
+
+def existing(a: Analysed) -> Iterator[tuple[str, LockMode]]:
+    for lk in a.effect.existing_locks():
+        yield str(lk.relation), lk.mode

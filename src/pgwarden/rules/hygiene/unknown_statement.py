@@ -1,0 +1,43 @@
+"""PW605 unknown-statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgwarden.locks.session import Analysed
+from pgwarden.rules.base import FileContext, Finding, Rule, Severity
+
+
+class UnknownStatement(Rule):
+    """pgwarden cannot tell which locks this statement takes.
+
+    Why:
+        The lock model covers DDL, DML and maintenance statements; a statement it does not
+        model (a DO block, CALL, an unusual subcommand) could take any lock. It is reported as
+        unknown rather than passed as safe. Check it with `pgwarden trace`, which runs it on a
+        throwaway server and reads the real locks.
+
+    Example:
+        ```sql
+        DO $$ BEGIN PERFORM 1; END $$;
+        ```
+
+    Use instead:
+        ```sql
+        SELECT 1;
+        ```
+    """
+
+    code = "PW605"
+    name = "unknown-statement"
+    category = "hygiene"
+    severity = Severity.WARNING
+    peers = {}
+
+    def check(self, a: Analysed, ctx: FileContext) -> Iterator[Finding]:
+        if a.effect.unknown:
+            yield self.finding(
+                a,
+                a.effect.note or f"{a.effect.kind}: locks unknown",
+                "run `pgwarden trace` on this file to observe its real locks",
+            )

@@ -1,0 +1,98 @@
+"""Cluster fixtures: throwaway servers per xdist worker, started lazily, stopped at session end."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+
+from pgwarden.embedded import Cluster, find_pg_bin, find_wheel_bin_dir, start_cluster
+
+TEMPLATE = "pgwarden_template"
+WHEEL_MAJOR = 18
+
+
+class _Pool:
+    """One cluster (with its template database) per major, shared by every fixture."""
+
+    def __init__(self) -> None:
+        self._clusters: dict[int, Cluster] = {}
+        self._failed: dict[int, BaseException] = {}
+
+    def get(self, major: int) -> Cluster:
+        if major in self._failed:
+            raise self._failed[major]  # one start failure, not one 30 s timeout per test
+        if major not in self._clusters:
+            bin_dir = find_wheel_bin_dir() if major == WHEEL_MAJOR else find_pg_bin(major)
+            if bin_dir is None:
+                pytest.skip(
+                    f"PostgreSQL {major} binaries not found at /usr/lib/postgresql/{major}/bin"
+                    f" (install Debian's postgresql-{major})"
+                )
+            try:
+                cluster = start_cluster(bin_dir)
+                cluster.create_database(TEMPLATE)
+            except Exception as exc:
+                self._failed[major] = exc
+                raise
+            self._clusters[major] = cluster
+        return self._clusters[major]
+
+    def close(self) -> None:
+        for cluster in self._clusters.values():
+            cluster.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class Db:
+    """A fresh database copied from the cluster's template, dropped after the test."""
+
+    cluster: Cluster
+    name: str
+
+    @property
+    def dsn(self) -> str:
+        return self.cluster.dsn(self.name)
+
+    @property
+    def major(self) -> int:
+        return self.cluster.major
+
+    def connect(self, autocommit: bool = False) -> psycopg.Connection[tuple[Any, ...]]:
+        return psycopg.connect(self.dsn, autocommit=autocommit)
+
+
+@pytest.fixture(scope="session")
+def _pg_pool() -> Iterator[_Pool]:
+    pool = _Pool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session", params=[WHEEL_MAJOR, 15], ids=["pg18", "pg15"])
+def pg_cluster(request: pytest.FixtureRequest, _pg_pool: _Pool) -> Cluster:
+    major: int = request.param
+    return _pg_pool.get(major)
+
+
+@pytest.fixture(scope="session")
+def pg18(_pg_pool: _Pool) -> Cluster:
+    return _pg_pool.get(WHEEL_MAJOR)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: Cluster) -> str:
+    """Name of the per-cluster template database every `db` is copied from."""
+    return TEMPLATE
+
+
+@pytest.fixture
+def db(pg_cluster: Cluster, pg_template: str) -> Iterator[Db]:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    pg_cluster.create_database(name, template=pg_template)
+    yield Db(pg_cluster, name)
+    pg_cluster.drop_database(name)
