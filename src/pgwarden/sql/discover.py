@@ -63,7 +63,7 @@ def migration_sort_key(relpath: str) -> tuple[object, ...]:
 def discover(args: list[str]) -> list[SqlSource]:
     """Expand CLI path arguments; directories yield their `.sql` files in migration order."""
     out: list[SqlSource] = []
-    for arg in args or ["-"]:
+    for arg in args:
         if arg == "-":
             out.append(SqlSource("<stdin>", None, sys.stdin.read()))
             continue
