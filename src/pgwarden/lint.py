@@ -132,21 +132,14 @@ def load_schema(paths: Iterable[str], catalog: Catalog) -> list[ParseFailure]:
 
 
 def lint_paths(paths: list[str], config: LintConfig) -> LintResult:
-    """Lint files/directories/stdin in migration order, sharing one evolving catalog."""
-    sources = discover(paths)
-    catalog = Catalog()
-    result = LintResult()
-    result.errors.extend(load_schema(config.schema, catalog))
-    rules = select_rules(config)
-    for src in sources:
-        parsed = parse_source(src)
-        if isinstance(parsed, ParseFailure):
-            result.errors.append(parsed)
-            continue
-        cat = catalog.copy() if src.is_down else catalog
-        result.files.append(lint_parsed(parsed, cat, config, rules))
-        catalog.mark_all_existing()
-    return result
+    """Lint files/directories/stdin in migration order, sharing one evolving catalog.
+
+    Results are cached by content (see pgwarden.cache) unless `config.cache` is off; see
+    pgwarden.pipeline for how files, cache and catalog fit together.
+    """
+    from pgwarden.pipeline import run
+
+    return run(paths, config)
 
 
 def lint_text(
@@ -204,6 +197,7 @@ def lint_parsed(
         config.assume_in_transaction,
         config.runner_timeouts,
         dict(config.options),
+        catalog,
     )
     out = FileOut(parsed.display, notices=[(n.line, n.column, n.message) for n in parsed.notices])
     used: set[int] = set()

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from pgwarden.catalog.model import Catalog, Column, Constraint, Index, QualifiedName, Table
-from pgwarden.sql.nodes import enum_name, list_qname, qname, type_name
+from pgwarden.sql.nodes import cte_names, enum_name, list_qname, qname, range_vars, type_name
 
 Applier = Callable[[Any, Catalog, bool], None]
+SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"})
+_UNNAMED = QualifiedName("", "")  # a serial column's sequence before its table is known
 _APPLIERS: dict[str, Applier] = {}
 
 
@@ -35,7 +37,7 @@ def _column(cd: Any) -> tuple[Column, list[Constraint]]:
     tname, mods, array = type_name(cd.typeName)
     col = Column(cd.colname, tname, mods, bool(cd.is_not_null), array=array)
     cons: list[Constraint] = []
-    if tname in ("serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"):
+    if tname in SERIAL_TYPES:
         col.type_name = {
             "serial": "int4",
             "serial4": "int4",
@@ -44,6 +46,7 @@ def _column(cd: Any) -> tuple[Column, list[Constraint]]:
         }.get(tname, "int2")
         col.not_null = True
         col.has_default = True
+        col.sequence = _UNNAMED
     for c in cd.constraints or ():
         ct = enum_name(c.contype)
         if ct == "CONSTR_NOTNULL":
@@ -79,9 +82,36 @@ def _constraint(c: Any, columns: tuple[str, ...] = ()) -> Constraint:
         con.references = qname(c.pktable)
     if kind == "check":
         con.not_null_column = _is_not_null_check(c.raw_expr)
+    if kind == "foreign_key":
+        con.ref_columns = tuple(k.sval for k in c.pk_attrs or () if hasattr(k, "sval"))
+        con.on_delete = _action(c.fk_del_action)
+        con.on_update = _action(c.fk_upd_action)
+    if kind == "check":
+        con.expr = c.raw_expr
     if c.indexname:
         con.index = c.indexname
     return con
+
+
+def _action(code: Any) -> str:
+    """pglast spells an unspecified action as NUL; PostgreSQL stores it as NO ACTION ('a')."""
+    return code if isinstance(code, str) and code.strip("\x00") else "a"
+
+
+def _own_sequences(cat: Catalog, t: Table, new: bool) -> None:
+    """Serial and identity columns own a sequence named `<table>_<column>_seq`."""
+    for col in t.columns.values():
+        if col.sequence == _UNNAMED or (col.identity and col.sequence is None):
+            col.sequence = QualifiedName(t.name.schema, f"{t.name.name}_{col.name}_seq"[:63])
+        if col.sequence is not None and col.sequence not in cat.tables:
+            seq = Table(col.sequence, "sequence", new=new, owned_by=t.name)
+            cat.tables[seq.name] = seq
+
+
+def _drop_sequence_of(cat: Catalog, col: Column | None) -> None:
+    if col is not None and col.sequence is not None:
+        cat.tables.pop(col.sequence, None)
+        col.sequence = None
 
 
 def _is_not_null_check(expr: Any) -> str | None:
@@ -105,8 +135,37 @@ def _name_constraint(table: Table, con: Constraint) -> None:
             "exclusion": "excl",
             "not_null": "not_null",
         }.get(con.kind, "con")
-        con.name = f"{table.name.name}_{'_'.join(con.columns) or 'x'}_{suffix}"
+        # ChooseConstraintName: <table>_pkey; <table>_<columns>_<suffix> otherwise (a CHECK
+        # names the first column its expression uses).
+        cols = con.columns or _first_column(con.expr)
+        if con.kind == "primary_key" or not cols:
+            con.name = f"{table.name.name}_{suffix}"
+        else:
+            con.name = f"{table.name.name}_{'_'.join(cols)}_{suffix}"
     table.constraints[con.name] = con
+
+
+def _first_column(expr: Any) -> tuple[str, ...]:
+    refs = [n for n in _walk(expr) if type(n).__name__ == "ColumnRef" and n.fields]
+    name = getattr(refs[0].fields[-1], "sval", None) if refs else None
+    return (name,) if name else ()
+
+
+def _walk(node: Any) -> list[Any]:
+    """Nodes of an expression, depth first in source order."""
+    from pglast import ast
+
+    out: list[Any] = []
+    stack: list[Any] = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, tuple | list):
+            stack.extend(reversed(cur))
+        elif isinstance(cur, ast.Node):
+            out.append(cur)
+            children = [getattr(cur, a, None) for a in getattr(cur, "__slots__", ())]
+            stack.extend(reversed([c for c in children if isinstance(c, ast.Node | tuple | list)]))
+    return out
 
 
 def _add_constraint_index(cat: Catalog, table: Table, con: Constraint) -> None:
@@ -131,17 +190,25 @@ def _create(node: Any, cat: Catalog, new: bool) -> None:
         return
     kind = "partitioned" if node.partspec is not None else "table"
     t = Table(name, kind, new=new, unlogged=node.relation.relpersistence == "u")
-    if node.partbound is not None and node.inhRelations:
-        parent = qname(node.inhRelations[0])
+    t.tablespace = node.tablespacename or cat.default_tablespace
+    t.access_method = node.accessMethod
+    if node.partspec is not None:
+        t.partition_key = tuple(
+            p.name for p in node.partspec.partParams or () if getattr(p, "name", None)
+        )
+    for rv in node.inhRelations or ():
+        parent = qname(rv)
         t.parent = parent
-        t.default_partition = bool(node.partbound.is_default)
-        p = cat.tables.get(parent)
-        if p is not None:
-            p.partitions.append(name)
-            for c in p.columns.values():
-                t.columns[c.name] = Column(
-                    c.name, c.type_name, c.typmods, c.not_null, c.has_default
-                )
+        p = cat.edit_table(parent)
+        if node.partbound is not None:
+            t.default_partition = bool(node.partbound.is_default)
+            t.partition_bound = node.partbound
+            if p is not None:
+                p.partitions.append(name)
+        elif p is not None:
+            p.children.append(name)
+        for c in p.columns.values() if p is not None else ():
+            t.columns[c.name] = Column(c.name, c.type_name, c.typmods, c.not_null, c.has_default)
     for elt in node.tableElts or ():
         k = type(elt).__name__
         if k == "ColumnDef":
@@ -160,6 +227,7 @@ def _create(node: Any, cat: Catalog, new: bool) -> None:
                 for c in src.columns.values():
                     t.columns[c.name] = Column(c.name, c.type_name, c.typmods, c.not_null)
     cat.tables[name] = t
+    _own_sequences(cat, t, new)
 
 
 @applies("AlterTableStmt")
@@ -167,7 +235,7 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
     name = qname(node.relation)
     if enum_name(node.objtype) == "OBJECT_INDEX":
         return
-    t = cat.tables.get(name)
+    t = cat.edit_table(name)
     if t is None:
         return
     for cmd in node.cmds or ():
@@ -178,8 +246,29 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
             for con in cons:
                 _name_constraint(t, con)
                 _add_constraint_index(cat, t, con)
+            _own_sequences(cat, t, new)
         elif sub == "AT_DropColumn":
-            t.columns.pop(cmd.name, None)
+            _drop_sequence_of(cat, t.columns.pop(cmd.name, None))
+        elif sub == "AT_AddIdentity" and cmd.name in t.columns:
+            t.columns[cmd.name].identity = True
+            _own_sequences(cat, t, new)
+        elif sub == "AT_DropIdentity" and cmd.name in t.columns:
+            t.columns[cmd.name].identity = False
+            _drop_sequence_of(cat, t.columns[cmd.name])
+        elif sub == "AT_AddInherit":
+            parent = cat.edit_table(qname(cmd.def_))
+            t.parent = qname(cmd.def_)
+            if parent is not None and name not in parent.children:
+                parent.children.append(name)
+        elif sub == "AT_DropInherit":
+            parent = cat.edit_table(qname(cmd.def_))
+            t.parent = None
+            if parent is not None and name in parent.children:
+                parent.children.remove(name)
+        elif sub == "AT_SetTableSpace":
+            t.tablespace = cmd.name
+        elif sub == "AT_SetAccessMethod":
+            t.access_method = cmd.name
         elif sub == "AT_AlterColumnType":
             changed = t.columns.get(cmd.name)
             if changed is not None:
@@ -217,14 +306,20 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
         elif sub == "AT_AttachPartition":
             part = qname(cmd.def_.name)
             t.partitions.append(part)
-            pt = cat.tables.get(part)
+            pt = cat.edit_table(part)
             if pt is not None:
                 pt.parent = name
                 pt.default_partition = bool(cmd.def_.bound and cmd.def_.bound.is_default)
+                pt.partition_bound = cmd.def_.bound
         elif sub == "AT_DetachPartition":
             part = qname(cmd.def_.name)
             if part in t.partitions:
                 t.partitions.remove(part)
+            pt = cat.edit_table(part)
+            if pt is not None:
+                pt.parent = None
+                pt.default_partition = False
+                pt.partition_bound = None
         elif sub == "AT_SetLogged":
             t.unlogged = False
         elif sub == "AT_SetUnLogged":
@@ -257,14 +352,27 @@ def _drop(node: Any, cat: Catalog, new: bool) -> None:
             if t is not None:
                 for i in [i.name for i in cat.indexes.values() if i.table == name]:
                     cat.indexes.pop(i, None)
-                if t.parent and t.parent in cat.tables and name in cat.tables[t.parent].partitions:
-                    cat.tables[t.parent].partitions.remove(name)
+                for col in t.columns.values():
+                    if col.sequence is not None:
+                        cat.tables.pop(col.sequence, None)
+                parent = cat.edit_table(t.parent)
+                if parent is not None and name in parent.partitions:
+                    parent.partitions.remove(name)
+                if parent is not None and name in parent.children:
+                    parent.children.remove(name)
         elif rt == "OBJECT_INDEX":
             cat.indexes.pop(list_qname(obj), None)
         elif rt == "OBJECT_TYPE":
             cat.enums.pop(list_qname(obj), None)
         elif rt == "OBJECT_DOMAIN":
             cat.domains.pop(list_qname(obj), None)
+        elif rt == "OBJECT_STATISTIC_EXT":
+            cat.statistics.pop(list_qname(obj), None)
+        elif rt == "OBJECT_TRIGGER":
+            *tbl, trig = [getattr(x, "sval", "") for x in obj]
+            owner = cat.edit_table(_names_qname(tbl))
+            if owner is not None:
+                owner.triggers.pop(trig, None)
 
 
 @applies("RenameStmt")
@@ -280,44 +388,93 @@ def _rename(node: Any, cat: Catalog, new: bool) -> None:
         "OBJECT_SEQUENCE",
         "OBJECT_FOREIGN_TABLE",
     ):
-        t = cat.tables.pop(name, None)
+        t = cat.edit_table(name)
         if t is not None:
+            del cat.tables[name]
             t.name = QualifiedName(name.schema, node.newname)
             cat.tables[t.name] = t
-            for i in cat.indexes.values():
-                if i.table == name:
-                    i.table = t.name
+            for iname in [i.name for i in cat.indexes.values() if i.table == name]:
+                moved_idx = cat.edit_index(iname)
+                if moved_idx is not None:
+                    moved_idx.table = t.name
     elif rt == "OBJECT_COLUMN":
-        t = cat.tables.get(name)
+        t = cat.edit_table(name)
         if t is not None and node.subname in t.columns:
             moved = t.columns.pop(node.subname)
             moved.name = node.newname
             t.columns[moved.name] = moved
     elif rt == "OBJECT_INDEX":
-        idx = cat.indexes.pop(name, None)
+        idx = cat.edit_index(name)
         if idx is not None:
+            del cat.indexes[name]
             idx.name = QualifiedName(name.schema, node.newname)
             cat.indexes[idx.name] = idx
     elif rt == "OBJECT_TABCONSTRAINT":
-        t = cat.tables.get(name)
+        t = cat.edit_table(name)
         if t is not None and node.subname in t.constraints:
             renamed = t.constraints.pop(node.subname)
             renamed.name = node.newname
             t.constraints[renamed.name] = renamed
 
 
+def _names_qname(parts: list[str]) -> QualifiedName:
+    return (
+        QualifiedName(parts[-2], parts[-1])
+        if len(parts) >= 2
+        else QualifiedName("public", parts[-1])
+    )
+
+
+def _sources(query: Any) -> list[QualifiedName]:
+    """Relations a view or materialized view reads (CTE names are not relations)."""
+    ctes = cte_names(query)
+    out: list[QualifiedName] = []
+    for rv in range_vars(query):
+        if rv.schemaname is None and rv.relname in ctes:
+            continue
+        if qname(rv) not in out:
+            out.append(qname(rv))
+    return out
+
+
 @applies("ViewStmt")
 def _view(node: Any, cat: Catalog, new: bool) -> None:
     name = qname(node.view)
-    if name not in cat.tables:
-        cat.tables[name] = Table(name, "view", new=new)
+    t = cat.edit_table(name)
+    if t is None:
+        t = cat.tables[name] = Table(name, "view", new=new)
+    t.sources = _sources(node.query)
 
 
 @applies("CreateTableAsStmt")
 def _ctas(node: Any, cat: Catalog, new: bool) -> None:
     name = qname(node.into.rel)
     kind = "matview" if enum_name(node.objtype) == "OBJECT_MATVIEW" else "table"
-    cat.tables.setdefault(name, Table(name, kind, new=new))
+    if name not in cat.tables:
+        cat.tables[name] = Table(name, kind, new=new)
+        if kind == "matview":
+            cat.tables[name].sources = _sources(node.query)
+
+
+@applies("CreateTrigStmt")
+def _trigger(node: Any, cat: Catalog, new: bool) -> None:
+    t = cat.edit_table(qname(node.relation))
+    if t is not None and node.trigname:
+        t.triggers[node.trigname] = bool(node.row)
+
+
+@applies("CreateStatsStmt")
+def _statistics(node: Any, cat: Catalog, new: bool) -> None:
+    rels = [r for r in node.relations or () if type(r).__name__ == "RangeVar"]
+    if node.defnames and rels:
+        cat.statistics[list_qname(node.defnames)] = qname(rels[0])
+
+
+@applies("VariableSetStmt")
+def _set(node: Any, cat: Catalog, new: bool) -> None:
+    if (node.name or "").lower() == "default_tablespace":
+        vals = [getattr(getattr(a, "val", None), "sval", None) for a in node.args or ()]
+        cat.default_tablespace = next((v for v in vals if v), None)
 
 
 @applies("CreateSeqStmt")

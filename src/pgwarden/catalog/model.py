@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy as _copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -26,6 +30,7 @@ class Column:
     identity: bool = False
     generated: bool = False
     array: bool = False
+    sequence: QualifiedName | None = None  # owned sequence of a serial or identity column
 
 
 @dataclass(slots=True)
@@ -37,6 +42,10 @@ class Constraint:
     not_null_column: str | None = None  # CHECK (col IS NOT NULL)
     references: QualifiedName | None = None
     index: str | None = None
+    ref_columns: tuple[str, ...] = ()  # referenced columns; () means the primary key
+    on_delete: str = "a"  # pg_constraint.confdeltype: a, r, c, n, d
+    on_update: str = "a"
+    expr: Any = field(default=None, compare=False, repr=False)  # CHECK expression (pglast)
 
 
 @dataclass(slots=True)
@@ -47,6 +56,7 @@ class Index:
     unique: bool = False
     valid: bool = True
     partial: bool = False
+    owner: object = field(default=None, compare=False, repr=False)  # see Catalog.copy
 
 
 @dataclass(slots=True)
@@ -60,6 +70,26 @@ class Table:
     parent: QualifiedName | None = None  # partition of / inherits from
     partitions: list[QualifiedName] = field(default_factory=list)
     default_partition: bool = False  # FOR VALUES DEFAULT: re-checked when partitions are added
+    children: list[QualifiedName] = field(default_factory=list)  # INHERITS children
+    partition_key: tuple[str, ...] = ()  # PARTITION BY columns (expressions: empty)
+    partition_bound: Any = field(default=None, compare=False, repr=False)  # pglast bound
+    sources: list[QualifiedName] = field(default_factory=list)  # relations a view reads
+    triggers: dict[str, bool] = field(default_factory=dict)  # name -> FOR EACH ROW
+    tablespace: str | None = None  # None: the database default
+    access_method: str | None = None  # None: default_table_access_method (heap)
+    owned_by: QualifiedName | None = None  # a sequence's owning table
+    owner: object = field(default=None, compare=False, repr=False)  # see Catalog.copy
+
+    def clone(self) -> Table:
+        """A copy whose columns, constraints and partition list can change independently."""
+        t = _copy.copy(self)
+        t.columns = {k: _copy.copy(c) for k, c in self.columns.items()}
+        t.constraints = {k: _copy.copy(c) for k, c in self.constraints.items()}
+        t.partitions = list(self.partitions)
+        t.children = list(self.children)
+        t.sources = list(self.sources)
+        t.triggers = dict(self.triggers)
+        return t
 
     def has_valid_not_null_check(self, column: str) -> bool:
         return any(
@@ -73,7 +103,12 @@ class Table:
 
 @dataclass(slots=True)
 class Catalog:
-    """Mutable schema state; `copy()` before analysing a file whose effects must not persist."""
+    """Mutable schema state; `copy()` before analysing a file whose effects must not persist.
+
+    Copies share Table and Index objects (copy-on-write): code that changes one must get it
+    through `edit_table` / `edit_index`, which clone it first when another catalog shares it.
+    A deep copy per down migration made linting a large directory quadratic.
+    """
 
     tables: dict[QualifiedName, Table] = field(default_factory=dict)
     indexes: dict[QualifiedName, Index] = field(default_factory=dict)
@@ -82,6 +117,9 @@ class Catalog:
     types: set[QualifiedName] = field(default_factory=set)
     schemas: set[str] = field(default_factory=lambda: {"public"})
     functions: set[QualifiedName] = field(default_factory=set)
+    statistics: dict[QualifiedName, QualifiedName] = field(default_factory=dict)  # -> table
+    default_tablespace: str | None = None  # SET default_tablespace in force
+    _token: object = field(default_factory=object, compare=False, repr=False)
 
     def table(self, name: QualifiedName | None) -> Table | None:
         return self.tables.get(name) if name else None
@@ -98,12 +136,70 @@ class Catalog:
                     out.append((t, c))
         return out
 
+    def owned_sequences(self, table: QualifiedName) -> list[QualifiedName]:
+        """Sequences of the table's serial and identity columns."""
+        t = self.tables.get(table)
+        cols = t.columns.values() if t is not None else ()
+        return [c.sequence for c in cols if c.sequence is not None and c.sequence in self.tables]
+
+    def key_columns(self, table: QualifiedName) -> tuple[str, ...]:
+        """The primary key's columns (what `REFERENCES table` without a column list means)."""
+        t = self.tables.get(table)
+        pk = [c for c in t.constraints.values() if c.kind == "primary_key"] if t else []
+        return pk[0].columns if pk else ()
+
+    def edit_table(self, name: QualifiedName | None) -> Table | None:
+        """The table, safe to change in place (cloned first if another catalog shares it)."""
+        t = self.tables.get(name) if name else None
+        if t is None or t.owner is self._token:
+            return t
+        t = t.clone()
+        t.owner = self._token
+        self.tables[t.name] = t
+        return t
+
+    def edit_index(self, name: QualifiedName) -> Index | None:
+        """The index, safe to change in place (cloned first if another catalog shares it)."""
+        i = self.indexes.get(name)
+        if i is None or i.owner is self._token:
+            return i
+        i = _copy.copy(i)
+        i.owner = self._token
+        self.indexes[name] = i
+        return i
+
     def mark_all_existing(self) -> None:
         """Objects from earlier files or --schema are in use by the application."""
-        for t in self.tables.values():
-            t.new = False
+        for name in [n for n, t in self.tables.items() if t.new]:
+            t = self.edit_table(name)
+            if t is not None:
+                t.new = False
+
+    @contextmanager
+    def scratch(self) -> Iterator[Catalog]:
+        """A copy to analyse a down migration on, discarded at the end of the block.
+
+        While the block runs this catalog must not change; afterwards it owns its objects
+        again, so the next migration edits them in place instead of cloning them.
+        """
+        token = self._token
+        try:
+            yield self.copy()
+        finally:
+            self._token = token
 
     def copy(self) -> Catalog:
-        import copy
-
-        return copy.deepcopy(self)
+        """An independent catalog; costs a few dict copies, not a deep copy (copy-on-write)."""
+        self._token = object()  # objects created so far are now shared by both catalogs
+        kw: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict):  # containers are copied; list values (enums) too
+                value = dict(value)
+                if value and isinstance(next(iter(value.values())), list):
+                    value = {k: list(v) for k, v in value.items()}
+            elif isinstance(value, set | list):
+                value = type(value)(value)
+            if not f.name.startswith("_"):
+                kw[f.name] = value
+        return Catalog(**kw)  # type: ignore[arg-type]

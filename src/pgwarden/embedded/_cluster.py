@@ -100,6 +100,12 @@ class Cluster:
         """Fast shutdown, then delete the temp dir; calling it again does nothing."""
         self._finalizer()
 
+    def detach(self) -> None:
+        """Keep the server running and its files after this object or the interpreter goes
+        (`rehearse --keep`); `stop()` then does nothing. Stop it with SIGINT to `pid` and remove
+        `socket_dir` (it holds the data directory too)."""
+        self._finalizer.detach()
+
     def __enter__(self) -> Cluster:
         return self
 

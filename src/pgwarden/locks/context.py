@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pgwarden.catalog import Catalog, QualifiedName, Table
@@ -18,6 +18,11 @@ SUPPORTED_VERSIONS = range(12, 19)
 class Context:
     catalog: Catalog
     version: int = DEFAULT_PG_VERSION
+    # Session settings known to be in force (lower-case names), e.g. {"timezone": "UTC"}.
+    settings: dict[str, str] = field(default_factory=dict)
+
+    def setting(self, name: str) -> str | None:
+        return self.settings.get(name.lower())
 
     def table(self, name: QualifiedName | None) -> Table | None:
         return self.catalog.table(name)
@@ -46,7 +51,7 @@ class Context:
         recurse: bool = True,
         relkind: str | None = None,
     ) -> None:
-        """Lock a relation; partitioned tables pass the lock on to every known partition."""
+        """Lock a relation; with `recurse` (no ONLY) partitions and inheritance children too."""
         effect.lock(
             name,
             mode,
@@ -58,13 +63,73 @@ class Context:
         if recurse and t is not None:
             for part in t.partitions:
                 self.lock(effect, part, mode, f"partition of {name}", recurse=True)
+            for child in t.children:
+                self.lock(effect, child, mode, f"child of {name}", recurse=True)
 
     def each_partition_tree(self, name: QualifiedName) -> list[QualifiedName]:
+        """The relation, then its partitions and inheritance children, depth first."""
         out = [name]
         t = self.catalog.table(name)
         if t:
-            for p in t.partitions:
+            for p in (*t.partitions, *t.children):
                 out.extend(self.each_partition_tree(p))
+        return out
+
+    def rewrite(
+        self,
+        effect: Effect,
+        name: QualifiedName,
+        code: str,
+        detail: str = "",
+        column: str | None = None,
+        *,
+        recurse: bool = True,
+    ) -> None:
+        """A rewrite of `name`; a partitioned table's storage is its partitions', so they are
+        listed too (one cause, on the table the statement names)."""
+        effect.rewrite(name, code, detail, column)
+        for part in self.each_partition_tree(name)[1:] if recurse else ():
+            if part not in effect.rewrites:
+                effect.rewrites.append(part)
+            effect.scan(part)
+
+    def scan(self, effect: Effect, name: QualifiedName, *, recurse: bool = True) -> None:
+        """A full read of `name` (and of its partitions and children)."""
+        for part in self.each_partition_tree(name) if recurse else [name]:
+            effect.scan(part)
+
+    def read(
+        self,
+        effect: Effect,
+        name: QualifiedName,
+        mode: LockMode,
+        reason: str,
+        *,
+        scan: bool = False,
+        recurse: bool = True,
+    ) -> None:
+        """A relation a query reads; a view's tables are locked (and read) too, as the rewriter
+        expands it. `scan`: the rows are read in full (CREATE TABLE AS, REFRESH)."""
+        self.lock(effect, name, mode, reason, recurse=recurse)
+        for src in self.view_sources(name):
+            self.lock(effect, src, mode, f"read through view {name}")
+        if scan:
+            for rel in (name, *self.view_sources(name)):
+                if self.relkind(rel) != "view":
+                    self.scan(effect, rel)
+
+    def view_sources(self, name: QualifiedName) -> list[QualifiedName]:
+        """Relations a view reads, through nested views (the rewriter locks them all)."""
+        out: list[QualifiedName] = []
+        stack = [name]
+        while stack:
+            t = self.catalog.table(stack.pop())
+            if t is None or t.kind != "view":
+                continue
+            for src in t.sources:
+                if src not in out:
+                    out.append(src)
+                    stack.append(src)
         return out
 
 

@@ -1,44 +1,98 @@
-"""Data statements: the row-level-lock family of table locks (SELECT, INSERT, UPDATE, DELETE...)."""
+"""Data statements: the row-level-lock family of table locks (SELECT, INSERT, UPDATE, DELETE...).
+
+Besides the tables a statement names, PostgreSQL locks the tables behind views it reads (the
+rewriter expands them), the sequences that fill defaults (nextval: ROW EXCLUSIVE) and the
+partners of foreign keys: the RI triggers query the referenced table FOR KEY SHARE (ROW
+SHARE) when a row is inserted or its key changes, and the referencing tables when a referenced
+row is deleted or its key changes (ROW SHARE to check, ROW EXCLUSIVE to cascade). The model
+assumes the statement affects rows.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from pgwarden.catalog import QualifiedName
 from pgwarden.locks.context import Context, handles
 from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode as M
-from pgwarden.sql.nodes import cte_names, qname, range_vars
+from pgwarden.sql.nodes import cte_names, enum_name, qname, range_vars
 
 
 def _reads(
-    node: Any, ctx: Context, eff: Effect, skip: Any = None, mode: M = M.AccessShareLock
+    node: Any,
+    ctx: Context,
+    eff: Effect,
+    skip: Any = None,
+    mode: M = M.AccessShareLock,
+    row_locked: set[str] | None = None,
 ) -> None:
+    """Lock every relation the query reads; `row_locked`: names/aliases under FOR UPDATE/SHARE
+    (empty set: every relation of the top-level FROM), which take ROW SHARE instead."""
     ctes = cte_names(node)
+    skip_ids = {id(skip)}
+    for lc in getattr(node, "lockingClause", None) or ():
+        skip_ids.update(id(rv) for rv in lc.lockedRels or ())
+    top = {id(rv) for rv in _from_items(getattr(node, "fromClause", None) or ())}
     for rv in range_vars(node):
-        if rv is skip or (rv.schemaname is None and rv.relname in ctes):
+        if id(rv) in skip_ids or (rv.schemaname is None and rv.relname in ctes):
             continue
-        ctx.lock(eff, qname(rv), mode, "read")
+        m = mode
+        if row_locked is not None and id(rv) in top:
+            alias = rv.alias.aliasname if rv.alias is not None else rv.relname
+            if not row_locked or alias in row_locked or rv.relname in row_locked:
+                m = M.RowShareLock
+        ctx.read(eff, qname(rv), m, "read")
+
+
+def _from_items(items: Iterable[Any]) -> list[Any]:
+    """RangeVars of a FROM list at this query level (through joins, not into subqueries)."""
+    out: list[Any] = []
+    stack = list(items)
+    while stack:
+        cur = stack.pop()
+        kind = type(cur).__name__
+        if kind == "RangeVar":
+            out.append(cur)
+        elif kind == "JoinExpr":
+            stack.extend((cur.larg, cur.rarg))
+    return out
 
 
 @handles("SelectStmt")
 def select(node: Any, ctx: Context) -> Effect:
     eff = Effect(kind="SELECT")
-    locking = node.lockingClause
-    mode = M.RowShareLock if locking else M.AccessShareLock
-    if locking:
+    row_locked: set[str] | None = None
+    if node.lockingClause:
         eff.kind = "SELECT ... FOR UPDATE/SHARE"
-    _reads(node, ctx, eff, mode=mode)
+        row_locked = set()
+        for lc in node.lockingClause:
+            if not lc.lockedRels:
+                row_locked = set()  # no OF list: every table of the FROM clause
+                break
+            row_locked.update(rv.relname for rv in lc.lockedRels)
+    _reads(node, ctx, eff, row_locked=row_locked)
     if node.intoClause is not None:
+        # SELECT INTO creates a table from the query, like CREATE TABLE AS: a full read.
         eff.kind = "SELECT INTO"
+        into = qname(node.intoClause.rel)
+        for lk in list(eff.locks):
+            if lk.relation != into and ctx.relkind(lk.relation) not in ("view", "sequence"):
+                eff.scan(lk.relation)
     return eff
 
 
-def _write(kind: str, node: Any, ctx: Context, target_attr: str = "relation") -> Effect:
+def _set_columns(target_list: Any) -> set[str]:
+    return {t.name for t in target_list or () if getattr(t, "name", None)}
+
+
+def _write(kind: str, node: Any, ctx: Context) -> Effect:
     eff = Effect(kind=kind)
-    rv = getattr(node, target_attr)
+    rv = node.relation
     target = qname(rv)
     _reads(node, ctx, eff, skip=rv)
-    ctx.lock(eff, target, M.RowExclusiveLock, f"{kind} writes rows", recurse=bool(rv.inh))
+    ctx.read(eff, target, M.RowExclusiveLock, f"{kind} writes rows", recurse=bool(rv.inh))
     if kind in ("UPDATE", "DELETE"):
         if (
             node.whereClause is None
@@ -54,23 +108,119 @@ def _write(kind: str, node: Any, ctx: Context, target_attr: str = "relation") ->
 @handles("InsertStmt")
 def insert(node: Any, ctx: Context) -> Effect:
     eff = _write("INSERT", node, ctx)
-    eff.cause("dml:insert", qname(node.relation))
+    target = qname(node.relation)
+    _inserted(ctx, eff, target, _insert_columns(node, ctx, target))
+    eff.cause("dml:insert", target)
     return eff
+
+
+def _insert_columns(node: Any, ctx: Context, target: QualifiedName) -> set[str] | None:
+    """Columns given a value (None: not known, assume all); the rest take their defaults."""
+    if node.cols:
+        return {c.name for c in node.cols}
+    sel = node.selectStmt
+    if sel is None:
+        return set()  # DEFAULT VALUES
+    t = ctx.table(target)
+    if t is None:
+        return None
+    width = len(sel.valuesLists[0]) if sel.valuesLists else len(sel.targetList or ())
+    return set(list(t.columns)[:width])
+
+
+def _inserted(ctx: Context, eff: Effect, target: QualifiedName, given: set[str] | None) -> None:
+    """New rows: defaults from owned sequences (nextval), foreign keys checked (RI_FKey_check)."""
+    t = ctx.table(target)
+    if t is None:
+        return
+    for col in t.columns.values():
+        if col.sequence is not None and given is not None and col.name not in given:
+            eff.lock(
+                col.sequence,
+                M.RowExclusiveLock,
+                relkind="sequence",
+                new=ctx.is_new(col.sequence),
+                reason=f"nextval() fills {target}.{col.name}",
+            )
+    for fk in t.foreign_keys():
+        if fk.references is not None:
+            ctx.lock(eff, fk.references, M.RowShareLock, "foreign-key check", recurse=False)
+
+
+def _updated(
+    ctx: Context,
+    eff: Effect,
+    target: QualifiedName,
+    columns: set[str],
+    seen: set[QualifiedName] | None = None,
+) -> None:
+    """Changed keys are checked against referenced tables and against referencing tables."""
+    t = ctx.table(target)
+    if t is None:
+        return
+    for fk in t.foreign_keys():
+        if fk.references is not None and columns & set(fk.columns):
+            ctx.lock(eff, fk.references, M.RowShareLock, "foreign-key check", recurse=False)
+    _referencing(ctx, eff, target, columns, "update", set() if seen is None else seen)
+
+
+def _referencing(
+    ctx: Context,
+    eff: Effect,
+    target: QualifiedName,
+    columns: set[str] | None,
+    action: str,
+    seen: set[QualifiedName],
+) -> None:
+    """Rows of `target` deleted (columns None) or their keys updated: the foreign keys pointing
+    at it are checked (NO ACTION/RESTRICT: ROW SHARE) or act (CASCADE/SET NULL/SET DEFAULT:
+    ROW EXCLUSIVE, and a cascaded delete goes on to the next table)."""
+    if target in seen:
+        return
+    seen.add(target)
+    for other, fk in ctx.catalog.referencing(target):
+        refcols = set(fk.ref_columns or ctx.catalog.key_columns(target))
+        if columns is not None and not columns & refcols:
+            continue
+        act = fk.on_delete if action == "delete" else fk.on_update
+        if act in ("a", "r"):
+            ctx.lock(eff, other.name, M.RowShareLock, f"{fk.name} checked", recurse=False)
+            continue
+        ctx.lock(eff, other.name, M.RowExclusiveLock, f"{fk.name} cascades", recurse=False)
+        if act == "c" and action == "delete":
+            _referencing(ctx, eff, other.name, None, "delete", seen)
+        else:  # the referencing rows' keys change (CASCADE update, SET NULL, SET DEFAULT)
+            _updated(ctx, eff, other.name, set(fk.columns), seen)
 
 
 @handles("UpdateStmt")
 def update(node: Any, ctx: Context) -> Effect:
-    return _write("UPDATE", node, ctx)
+    eff = _write("UPDATE", node, ctx)
+    _updated(ctx, eff, qname(node.relation), _set_columns(node.targetList))
+    return eff
 
 
 @handles("DeleteStmt")
 def delete(node: Any, ctx: Context) -> Effect:
-    return _write("DELETE", node, ctx)
+    eff = _write("DELETE", node, ctx)
+    _referencing(ctx, eff, qname(node.relation), None, "delete", set())
+    return eff
 
 
 @handles("MergeStmt")
 def merge(node: Any, ctx: Context) -> Effect:
-    return _write("MERGE", node, ctx)
+    eff = _write("MERGE", node, ctx)
+    target = qname(node.relation)
+    for when in node.mergeWhenClauses or ():
+        cmd = enum_name(when.commandType)
+        if cmd == "CMD_INSERT":
+            given = _set_columns(when.targetList) if when.targetList else None
+            _inserted(ctx, eff, target, given)
+        elif cmd == "CMD_UPDATE":
+            _updated(ctx, eff, target, _set_columns(when.targetList))
+        elif cmd == "CMD_DELETE":
+            _referencing(ctx, eff, target, None, "delete", set())
+    return eff
 
 
 @handles("CopyStmt")
@@ -83,11 +233,18 @@ def copy(node: Any, ctx: Context) -> Effect:
     if node.is_from:
         eff = Effect(kind="COPY FROM")
         ctx.lock(eff, name, M.RowExclusiveLock, "COPY FROM writes rows")
+        given = {a.sval for a in node.attlist or ()} or None
+        _inserted(ctx, eff, name, given if given is not None else set(_columns(ctx, name)))
     else:
         eff = Effect(kind="COPY TO")
         ctx.lock(eff, name, M.AccessShareLock, "COPY TO reads rows", recurse=False)
         eff.scan(name)
     return eff
+
+
+def _columns(ctx: Context, name: QualifiedName) -> list[str]:
+    t = ctx.table(name)
+    return list(t.columns) if t is not None else []
 
 
 _LOCK_MODES = {
@@ -107,7 +264,8 @@ def lock_table(node: Any, ctx: Context) -> Effect:
     mode = _LOCK_MODES.get(int(node.mode), M.AccessExclusiveLock)
     eff = Effect(kind=f"LOCK TABLE IN {mode.sql_name} MODE")
     for rv in node.relations or ():
-        ctx.lock(eff, qname(rv), mode, "explicit LOCK TABLE", recurse=bool(rv.inh))
+        # Locking a view locks the tables its query uses, in the same mode (PostgreSQL 11+).
+        ctx.read(eff, qname(rv), mode, "explicit LOCK TABLE", recurse=bool(rv.inh))
     eff.cause("explicit-lock", None, mode.name)
     return eff
 

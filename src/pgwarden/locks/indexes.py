@@ -27,14 +27,14 @@ def create_index(node: Any, ctx: Context) -> Effect:
         ctx.lock(
             eff, table, M.ShareUpdateExclusiveLock, "index built concurrently", recurse=recurse
         )
-        eff.scan(table)
+        ctx.scan(eff, table, recurse=recurse)
         eff.cause("index-build:concurrent", table, node.idxname or "")
         if t is not None and t.kind == "partitioned":
             eff.cause("concurrent-on-partitioned", table)
         return eff
     eff = Effect(kind=label)
     ctx.lock(eff, table, M.ShareLock, "index build blocks writes", recurse=recurse)
-    eff.scan(table)
+    ctx.scan(eff, table, recurse=recurse)
     eff.cause("index-build", table, node.idxname or "")
     return eff
 
@@ -51,6 +51,9 @@ def reindex(node: Any, ctx: Context) -> Effect:
         eff.kind += f" {kind.removeprefix('REINDEX_OBJECT_')}"
         eff.transactional = False  # REINDEX SCHEMA/DATABASE/SYSTEM cannot run in a block
         eff.cause("reindex", None)
+        if not concurrent:
+            # Every table in scope is locked SHARE (and its indexes ACCESS EXCLUSIVE) in turn.
+            eff.cause("reindex:blocking", None, kind.removeprefix("REINDEX_OBJECT_").lower())
         return eff
     if kind == "REINDEX_OBJECT_INDEX":
         idx = ctx.catalog.indexes.get(target)
@@ -72,6 +75,8 @@ def reindex(node: Any, ctx: Context) -> Effect:
             eff.lock(i, M.AccessExclusiveLock, relkind="index", new=ctx.is_new(i))
     eff.index_rebuilds.extend(indexes)
     eff.cause("reindex", table, ", ".join(map(str, indexes)))
+    if not concurrent:
+        eff.cause("reindex:blocking", table, ", ".join(map(str, indexes)))
     return eff
 
 

@@ -77,15 +77,16 @@ def comment(node: Any, ctx: Context) -> Effect:
             ctx.lock(
                 eff, name, M.ShareUpdateExclusiveLock, eff.kind, recurse=False, relkind=relkind
             )
-    elif ot == "OBJECT_COLUMN" or ot in (
-        "OBJECT_TABCONSTRAINT",
-        "OBJECT_TRIGGER",
-        "OBJECT_POLICY",
-        "OBJECT_RULE",
-    ):
+    elif ot == "OBJECT_COLUMN":
         parts = [s.sval for s in obj]
         table = list_qname([_S(p) for p in parts[:-1]])
         ctx.lock(eff, table, M.ShareUpdateExclusiveLock, eff.kind, recurse=False)
+    elif ot in ("OBJECT_TABCONSTRAINT", "OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
+        # get_object_address_relobject opens the table ACCESS SHARE and locks the described
+        # object itself (an `object` lock, not a relation lock).
+        parts = [s.sval for s in obj]
+        table = list_qname([_S(p) for p in parts[:-1]])
+        ctx.lock(eff, table, M.AccessShareLock, eff.kind, recurse=False)
     return eff
 
 
@@ -96,10 +97,24 @@ class _S:
         self.sval = s
 
 
+_GRANT_OBJECTS = frozenset({"OBJECT_TABLE", "OBJECT_SEQUENCE"})
+
+
 @handles("GrantStmt")
 def grant(node: Any, ctx: Context) -> Effect:
-    # GRANT/REVOKE update pg_class.relacl without a table lock.
-    return Effect(kind="GRANT" if node.is_grant else "REVOKE")
+    """GRANT/REVOKE rewrite pg_class.relacl. Up to PostgreSQL 17 without a table lock; 18 takes
+    ACCESS SHARE on each relation first (README.tuplock: a pg_class heap_update() caller
+    locks the relation, so inplace updates such as VACUUM's cannot be lost; not back-patched:
+    15.18 takes none)."""
+    eff = Effect(kind="GRANT" if node.is_grant else "REVOKE")
+    ot = enum_name(node.objtype)
+    if ot not in _GRANT_OBJECTS or ctx.version < 18:
+        return eff
+    # ON ALL TABLES IN SCHEMA reads the relations from pg_class without locking them.
+    names = [qname(rv) for rv in node.objects or () if type(rv).__name__ == "RangeVar"]
+    for name in names:
+        ctx.lock(eff, name, M.AccessShareLock, eff.kind, recurse=False)
+    return eff
 
 
 @handles("CreateTrigStmt")
@@ -142,6 +157,8 @@ def alter_enum(node: Any, ctx: Context) -> Effect:
     if ctx.version < 12:
         eff.transactional = False
     eff.cause("enum-add-value", None, node.newVal or "")
+    if not node.newValNeighbor:
+        eff.cause("enum-add-value:unordered", None, node.newVal or "")
     return eff
 
 
@@ -187,19 +204,21 @@ def alter_domain(node: Any, ctx: Context) -> Effect:
         not_valid = bool(node.def_ is not None and node.def_.skip_validation)
         eff.cause("domain-constraint", None, str(dom))
         if not not_valid:
-            for t in ctx.catalog.tables.values():
-                if any(c.type_name == dom.name for c in t.columns.values()):
-                    ctx.lock(
-                        eff,
-                        t.name,
-                        M.ShareLock,
-                        f"columns of domain {dom} are checked",
-                        recurse=False,
-                    )
-                    eff.scan(t.name)
+            _domain_columns_checked(ctx, eff, dom)
     elif node.subtype == "V":
+        # validateDomainConstraint: every column of the domain is checked under SHARE.
         eff.kind = "ALTER DOMAIN VALIDATE CONSTRAINT"
+        _domain_columns_checked(ctx, eff, dom)
     return eff
+
+
+def _domain_columns_checked(ctx: Context, eff: Effect, dom: QualifiedName) -> None:
+    for t in ctx.catalog.tables.values():
+        if any(c.type_name == dom.name for c in t.columns.values()):
+            ctx.lock(
+                eff, t.name, M.ShareLock, f"columns of domain {dom} are checked", recurse=False
+            )
+            eff.scan(t.name)
 
 
 @handles("CreateDomainStmt")

@@ -66,6 +66,25 @@ def _setting(node: object) -> tuple[str, bool, bool] | None:
     return name, bool(getattr(node, "is_local", False)), enables
 
 
+# Settings the lock model reads (Context.setting); e.g. TimeZone decides whether
+# timestamp <-> timestamptz rewrites.
+_MODEL_SETTINGS = frozenset({"timezone"})
+
+
+def _track_setting(node: object, ctx: Context) -> None:
+    name = (getattr(node, "name", None) or "").lower()
+    if name not in _MODEL_SETTINGS:
+        return
+    values = [
+        getattr(getattr(a, "val", None), "sval", None) for a in getattr(node, "args", None) or ()
+    ]
+    value = next((v for v in values if isinstance(v, str)), None)
+    if enum_name(getattr(node, "kind", "")) == "VAR_SET_VALUE" and value is not None:
+        ctx.settings[name] = value
+    else:  # RESET, SET ... TO DEFAULT, SET TIME ZONE LOCAL: the server default, unknown here
+        ctx.settings.pop(name, None)
+
+
 def simulate(
     statements: list[Statement],
     catalog: Catalog,
@@ -121,6 +140,8 @@ def simulate(
                 if not assume_in_transaction:
                     end_tx()
             continue
+        if kind == "VariableSetStmt":
+            _track_setting(node, ctx)
         s = _setting(node) if kind == "VariableSetStmt" else None
         if s is not None:
             name, is_local, enables = s

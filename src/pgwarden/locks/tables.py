@@ -89,7 +89,6 @@ _HARMLESS_DROPS = {
     "OBJECT_FDW",
     "OBJECT_FOREIGN_SERVER",
     "OBJECT_PUBLICATION",
-    "OBJECT_STATISTIC_EXT",
     "OBJECT_TSCONFIGURATION",
     "OBJECT_TSDICTIONARY",
     "OBJECT_EVENT_TRIGGER",
@@ -118,6 +117,21 @@ def drop(node: Any, ctx: Context) -> Effect:
                 continue
             ctx.lock(eff, name, M.AccessExclusiveLock, label)
             t = ctx.table(name)
+            if t is not None and t.parent is not None:
+                # Dropping a partition or inheritance child changes its parent's catalog
+                # entries: heap_drop_with_catalog locks the parent ACCESS EXCLUSIVE.
+                ctx.lock(
+                    eff, t.parent, M.AccessExclusiveLock, f"parent of dropped {name}", recurse=False
+                )
+            for tree_member in ctx.each_partition_tree(name) if t is not None else ():
+                for seq in ctx.catalog.owned_sequences(tree_member):
+                    eff.lock(
+                        seq,
+                        M.AccessExclusiveLock,
+                        relkind="sequence",
+                        new=ctx.is_new(seq),
+                        reason="owned sequence is dropped",
+                    )
             if t is not None:
                 for fk in t.foreign_keys():
                     if fk.references and fk.references != name:
@@ -177,6 +191,16 @@ def drop(node: Any, ctx: Context) -> Effect:
                 recurse=False,
             )
         return eff
+    if rt == "OBJECT_STATISTIC_EXT":
+        # RemoveStatisticsById locks the table SHARE UPDATE EXCLUSIVE (as CREATE STATISTICS).
+        eff = Effect(kind="DROP STATISTICS")
+        for obj in node.objects or ():
+            table = ctx.catalog.statistics.get(list_qname(obj))
+            if table is not None:
+                ctx.lock(eff, table, M.ShareUpdateExclusiveLock, "DROP STATISTICS", recurse=False)
+            else:
+                eff.note = "the statistics object's table is unknown to pgwarden"
+        return eff
     if rt in _HARMLESS_DROPS:
         return Effect(kind=f"DROP {rt.removeprefix('OBJECT_').replace('_', ' ')}")
     return Effect(kind=f"DROP {rt}", unknown=True, note=f"DROP of {rt} is not modelled")
@@ -206,7 +230,8 @@ def _drop_index(node: Any, ctx: Context, eff: Effect, name: QualifiedName) -> No
         return
     eff.lock(name, M.AccessExclusiveLock, relkind="index", new=ctx.is_new(name))
     if idx is not None:
-        ctx.lock(eff, idx.table, M.AccessExclusiveLock, "table of the dropped index", recurse=False)
+        # An index on a partitioned table has an index on every partition, dropped with it.
+        ctx.lock(eff, idx.table, M.AccessExclusiveLock, "table of the dropped index")
     else:
         eff.cause("catalog:unknown-index", name)
     eff.cause("drop-index", idx.table if idx else name, str(name))
@@ -223,16 +248,17 @@ def truncate(node: Any, ctx: Context) -> Effect:
             if t not in eff.rewrites:
                 eff.rewrites.append(t)
         eff.cause("truncate", name)
-        tbl = ctx.table(name)
-        for fk in tbl.foreign_keys() if tbl else ():
-            if fk.references and fk.references != name:
-                ctx.lock(
-                    eff,
-                    fk.references,
-                    M.AccessShareLock,
-                    "referenced table is checked",
-                    recurse=False,
-                )
+        if node.restart_seqs:
+            # RESTART IDENTITY resets the owned sequences (new storage, ACCESS EXCLUSIVE).
+            for t in ctx.each_partition_tree(name):
+                for seq in ctx.catalog.owned_sequences(t):
+                    eff.lock(
+                        seq,
+                        M.AccessExclusiveLock,
+                        relkind="sequence",
+                        new=ctx.is_new(seq),
+                        reason="RESTART IDENTITY",
+                    )
         if cascade:
             for other, _ in ctx.catalog.referencing(name):
                 ctx.lock(
@@ -303,6 +329,9 @@ def set_schema(node: Any, ctx: Context) -> Effect:
     if node.relation is not None:
         name = qname(node.relation)
         ctx.lock(eff, name, M.AccessExclusiveLock, eff.kind, recurse=False)
+        # Owned sequences move with the table (AlterSeqNamespaces), under ACCESS EXCLUSIVE.
+        for seq in ctx.catalog.owned_sequences(name):
+            eff.lock(seq, M.AccessExclusiveLock, relkind="sequence", reason="moves with the table")
         eff.cause("compat:rename-table", name, f"schema {node.newschema}")
     return eff
 
@@ -337,10 +366,21 @@ def create_table_as(node: Any, ctx: Context) -> Effect:
         name = qname(rv)
         if name == into:
             continue
-        ctx.lock(eff, name, M.AccessShareLock, "read to fill the new relation")
-        if not node.into.skipData:
-            eff.scan(name)
+        ctx.read(
+            eff,
+            name,
+            M.AccessShareLock,
+            "read to fill the new relation",
+            scan=not node.into.skipData,
+        )
     return eff
+
+
+def _refresh_sources(ctx: Context, eff: Effect, name: QualifiedName) -> None:
+    """The materialized view's query runs again: its tables are read in full."""
+    t = ctx.table(name)
+    for src in t.sources if t is not None else ():
+        ctx.read(eff, src, M.AccessShareLock, f"read to refresh {name}", scan=True)
 
 
 @handles("RefreshMatViewStmt")
@@ -350,10 +390,12 @@ def refresh_matview(node: Any, ctx: Context) -> Effect:
         eff = Effect(kind="REFRESH MATERIALIZED VIEW CONCURRENTLY")
         ctx.lock(eff, name, M.ExclusiveLock, "refreshed concurrently", relkind="matview")
         eff.scan(name)
+        _refresh_sources(ctx, eff, name)
         eff.cause("refresh-concurrently", name)
         return eff
     eff = Effect(kind="REFRESH MATERIALIZED VIEW")
     ctx.lock(eff, name, M.AccessExclusiveLock, "refreshed", relkind="matview")
+    _refresh_sources(ctx, eff, name)
     eff.rewrite(
         name, "rewrite:refresh-matview", "the materialized view is rebuilt into new storage"
     )

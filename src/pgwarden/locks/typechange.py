@@ -28,6 +28,35 @@ _RELABEL = frozenset(
 _WIDEN_OK = frozenset(
     {"varchar", "varbit", "numeric", "timestamp", "timestamptz", "time", "timetz", "interval"}
 )
+# TemporalSimplify: a precision change is a no-op when the new precision is the maximum (6).
+_MAX_PRECISION = {"timestamp": 6, "timestamptz": 6, "time": 6, "timetz": 6}
+# Zones whose UTC offset is zero at all times (TimestampTimestampTzRequiresRewrite).
+_UTC_ZONES = frozenset(
+    {
+        "utc",
+        "uct",
+        "gmt",
+        "gmt0",
+        "gmt+0",
+        "gmt-0",
+        "zulu",
+        "universal",
+        "greenwich",
+        "etc/utc",
+        "etc/uct",
+        "etc/gmt",
+        "etc/gmt0",
+        "etc/gmt+0",
+        "etc/gmt-0",
+        "etc/zulu",
+        "etc/universal",
+        "etc/greenwich",
+    }
+)
+
+
+def is_utc(timezone: str | None) -> bool:
+    return timezone is not None and timezone.strip().strip("'\"").lower() in _UTC_ZONES
 
 
 def rewrite_reason(
@@ -38,8 +67,10 @@ def rewrite_reason(
     *,
     has_using: bool,
     version: int,
+    timezone: str | None = None,
 ) -> str | None:
-    """None when no rewrite is needed, else a short reason."""
+    """None when no rewrite is needed, else a short reason. `timezone`: the session TimeZone
+    when the migration sets it (None: unknown)."""
     if has_using:
         return "a USING expression is evaluated for every row"
     if old == new:
@@ -47,6 +78,8 @@ def rewrite_reason(
             return None
         if old in _WIDEN_OK:
             if not new_mods:
+                return None
+            if new_mods[0] == _MAX_PRECISION.get(old):
                 return None
             if old_mods and _widens(old, old_mods, new_mods):
                 return None
@@ -60,8 +93,14 @@ def rewrite_reason(
         if old == "bpchar" and new in ("text", "varchar"):
             return "char(n) to text strips padding per row"
         return None
-    if (old, new) == ("timestamp", "timestamptz") and version >= 12:
-        return "timestamp to timestamptz rewrites unless the session TimeZone is UTC"
+    if {old, new} == {"timestamp", "timestamptz"}:
+        # PostgreSQL 12+: no rewrite when the session TimeZone is UTC (the values are equal),
+        # unless a precision below the maximum must be applied to the converted value.
+        if version >= 12 and is_utc(timezone) and (not new_mods or new_mods[0] >= 6):
+            return None
+        if version >= 12:
+            return f"{old} to {new} rewrites unless the session TimeZone is UTC"
+        return f"{old} to {new} rewrites before PostgreSQL 12"
     return f"{old} to {new} is not binary coercible"
 
 

@@ -1,36 +1,157 @@
-"""Human output with rich: coloured on a terminal, plain when piped."""
+"""Human output with rich: coloured on a terminal, plain when piped, with the SQL line quoted."""
 
 from __future__ import annotations
 
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from pgwarden.lint import LintResult
-from pgwarden.rules.base import Severity
+from pgwarden.lint import FileOut, LintResult
+from pgwarden.report._paths import is_real_path
+from pgwarden.rules.base import Finding, Severity
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_TAB = 4
+_MAX_EXCERPT = 120  # wider lines are shown as a window around the column
 
 
-def write_text(result: LintResult, out: TextIO) -> None:
+def make_console(out: TextIO, color: bool | None = None) -> Console:
+    """A console on `out`; `color=None` lets rich decide (TTY, NO_COLOR, FORCE_COLOR)."""
     from rich.console import Console
-    from rich.markup import escape
 
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    return Console(
+        file=out,
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,  # SQL may contain `:name:` sequences
+        markup=False,
+        force_terminal=color,
+        no_color=False if color else None,
+    )
+
+
+class SourceLines:
+    """The lines of one linted file, for quoting: read from disk, else rebuilt from statements."""
+
+    def __init__(self, fo: FileOut) -> None:
+        self._fo = fo
+        self._lines: list[str] | None = None
+
+    def _load(self) -> list[str]:
+        if is_real_path(self._fo.path):
+            try:
+                text = Path(self._fo.path).read_bytes().decode("utf-8-sig", "replace")
+                return text.splitlines()
+            except OSError:
+                pass
+        # stdin or inline SQL: put each statement's text back where it started.
+        lines: list[str] = []
+        for s in self._fo.statements:
+            for i, part in enumerate(s.sql.split("\n")):
+                n = s.line + i
+                while len(lines) < n:
+                    lines.append("")
+                start = s.column - 1 if i == 0 else 0
+                cur = lines[n - 1].ljust(start)
+                lines[n - 1] = cur[:start] + part + cur[start + len(part) :]
+        return lines
+
+    def line(self, n: int) -> str | None:
+        if self._lines is None:
+            self._lines = self._load()
+        return self._lines[n - 1] if 0 < n <= len(self._lines) else None
+
+
+def excerpt(line: str, column: int) -> tuple[str, int]:
+    """The line to show (tabs expanded, long lines windowed) and the caret's 0-based offset."""
+    caret = len(line[: max(column - 1, 0)].expandtabs(_TAB))
+    shown = line.expandtabs(_TAB).rstrip()
+    if len(shown) > _MAX_EXCERPT:
+        start = max(0, min(caret - 20, len(shown) - _MAX_EXCERPT))
+        end = start + _MAX_EXCERPT
+        head = "…" if start else ""
+        shown = head + shown[start:end] + ("…" if end < len(shown) else "")
+        caret = caret - start + len(head)
+    return shown, caret
+
+
+def _finding(console: Console, path: str, fd: Finding, src: SourceLines) -> None:
+    from rich.text import Text
+
+    style = _STYLE[fd.severity]
+    console.print(
+        Text.assemble(
+            (f"{path}:{fd.line}:{fd.column}:", "bold"),
+            " ",
+            (f"{fd.severity.value}[{fd.code}]", style),
+            " ",
+            fd.message,
+            (f" ({fd.rule})", "dim"),
+        )
+    )
+    line = src.line(fd.line)
+    gutter = len(str(fd.line))
+    bar = (" " * (gutter + 1) + "|", "blue")
+    if line is not None and line.strip():
+        shown, caret = excerpt(line, fd.column)
+        console.print(Text.assemble(bar))
+        console.print(Text.assemble((f"{fd.line} |", "blue"), " ", shown))
+        console.print(Text.assemble(bar, " " * (caret + 1), ("^", style)))
+    console.print(
+        Text.assemble((" " * (gutter + 1) + "=", "blue"), " ", ("help:", "green"), " ", fd.help)
+    )
+    console.print()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary(result: LintResult) -> str:
+    """`Found 1 error, 2 warnings in 3 files (12 statements); 1 file failed to parse.`"""
     counts = {s: 0 for s in Severity}
-    for f in result.files:
-        for ln, col, msg in f.notices:
-            console.print(f"[dim]{escape(f.path)}:{ln}:{col}: note: {escape(msg)}[/dim]")
-        for fd in f.all_findings():
+    for fo in result.files:
+        for fd in fo.all_findings():
             counts[fd.severity] += 1
-            style = _STYLE[fd.severity]
-            console.print(
-                f"[bold]{escape(f.path)}:{fd.line}:{fd.column}:[/bold] "
-                f"[{style}]{fd.severity.value}[/{style}] [{style}]{fd.code}[/{style}] "
-                f"{escape(fd.message)} [dim]\\[{fd.rule}][/dim]"
-            )
-            console.print(f"    [green]help:[/green] {escape(fd.help)}")
-    nfiles = len(result.files)
     nstmts = sum(len(f.statements) for f in result.files)
-    parts = [f"{counts[Severity.ERROR]} error(s)", f"{counts[Severity.WARNING]} warning(s)"]
+    scope = f"{_plural(len(result.files), 'file')} ({_plural(nstmts, 'statement')})"
+    parts = [
+        _plural(counts[sev], word)
+        for sev, word in (
+            (Severity.ERROR, "error"),
+            (Severity.WARNING, "warning"),
+            (Severity.INFO, "note"),
+        )
+        if counts[sev]
+    ]
+    if parts:
+        text = f"Found {', '.join(parts)} in {scope}"
+    elif result.errors:
+        text = f"No findings in {scope}"
+    else:
+        text = f"All checks passed: {scope}"
     if result.errors:
-        parts.append(f"{len(result.errors)} file(s) failed to parse")
-    console.print(f"[dim]{nfiles} file(s), {nstmts} statement(s): {', '.join(parts)}[/dim]")
+        text += f"; {_plural(len(result.errors), 'file')} failed to parse"
+    return text + "."
+
+
+def write_text(result: LintResult, out: TextIO, color: bool | None = None) -> None:
+    from rich.text import Text
+
+    console = make_console(out, color)
+    for fo in result.files:
+        src = SourceLines(fo)
+        for ln, col, msg in fo.notices:
+            console.print(Text(f"{fo.path}:{ln}:{col}: note: {msg}", style="dim"))
+        for fd in fo.all_findings():
+            _finding(console, fo.path, fd, src)
+    # Parse errors go to stderr from the command (every format), so they are only counted here.
+    if result.exit_code != 0:
+        style = "bold red"
+    elif any(fo.all_findings() for fo in result.files):
+        style = "bold yellow"
+    else:
+        style = "bold green"
+    console.print(Text(summary(result), style=style))

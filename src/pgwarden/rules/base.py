@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from pgwarden.catalog import Catalog
 from pgwarden.locks.modes import LockMode, blocks
 from pgwarden.locks.session import Analysed, SessionResult
 from pgwarden.sql.source import ParsedFile
@@ -40,6 +41,7 @@ class FileContext:
     assume_in_transaction: bool
     runner_timeouts: bool  # the file will run under pgwarden's runner (it sets timeouts)
     options: dict[str, object] = field(default_factory=dict)
+    catalog: Catalog | None = None  # the schema as the file leaves it (for check_file rules)
 
 
 class Rule:

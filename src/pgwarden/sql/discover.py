@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from pgwarden.errors import InputError
 
 _RUN = re.compile(r"(\d+)")
 # Flyway: V<version>__name.sql; version parts are separated by "_" or ".".
@@ -17,11 +16,12 @@ _FLYWAY = re.compile(r"^([VUR])(\d+(?:[._]\d+)*)__", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class SqlSource:
-    """One unit of SQL input: a path on disk, or stdin shown under a display name."""
+    """One unit of SQL input: a path on disk, or stdin / given text shown under a display name."""
 
     display: str
-    path: Path | None  # None for stdin
-    text: str | None = None  # preloaded text (stdin)
+    path: Path | None  # None for stdin and given text
+    text: str | None = None  # preloaded text
+    data: bytes | None = None  # preloaded bytes (stdin), decoded like a file
 
     @property
     def is_down(self) -> bool:
@@ -38,48 +38,105 @@ def is_down_name(name: str) -> bool:
     return bool(m and m.group(1).upper() == "U")
 
 
-def _natural(part: str) -> tuple[tuple[int, int | str], ...]:
+_Key = tuple[tuple[int, object], ...]
+
+
+def _natural(part: str) -> _Key:
+    """`0002` < `0010`: digit runs compare as numbers, the rest case-insensitively."""
     m = _FLYWAY.match(part)
     if m:
-        nums = re.split(r"[._]", m.group(2))
+        # V1__ < V1_1__ < V2__ < V10__: the version compares as a tuple of numbers.
+        version = tuple(int(n) for n in re.split(r"[._]", m.group(2)))
         kind = {"V": 0, "U": 1, "R": 2}[m.group(1).upper()]
-        return ((0, kind), *((0, int(n)) for n in nums), (1, part[m.end() :].lower()))
-    key: list[tuple[int, int | str]] = []
+        return ((0, kind), (0, version), (1, part[m.end() :].lower()))
+    key: list[tuple[int, object]] = []
     for i, chunk in enumerate(_RUN.split(part)):
-        if not chunk:
-            continue
-        key.append((0, int(chunk)) if i % 2 else (1, chunk.lower()))
+        if chunk:
+            key.append((0, int(chunk)) if i % 2 else (1, chunk.lower()))
     return tuple(key)
 
 
+_UPDOWN = re.compile(r"(?:^|[._])(up|down)\.sql$", re.IGNORECASE)
+
+
+def _part_key(name: str, is_dir: bool) -> tuple[_Key, int]:
+    if is_dir:
+        return _natural(name), 0
+    m = _UPDOWN.search(name)
+    return _natural(name[: m.start(1)] if m else name), 1 if is_down_name(name) else 0
+
+
 def migration_sort_key(relpath: str) -> tuple[object, ...]:
-    """Natural migration order: `0002` < `0010`, `V2__` < `V10__`, timestamps, up before down."""
-    parts = relpath.replace("\\", "/").split("/")
-    *dirs, name = parts
-    updown = 1 if is_down_name(name) else 0
-    return (*(_natural(d) for d in dirs), updown, _natural(name))
+    """Natural migration order: `0002` < `0010`, `V2__` < `V10__`, timestamps, up before down.
+
+    Each path part compares as a whole, so a file beside directories sorts by its name among
+    them; `x.up.sql` / `x.down.sql` and Diesel's `x/up.sql` / `x/down.sql` keep a migration's
+    up right before its down. The path itself breaks ties (`01` and `1`).
+    """
+    *dirs, name = relpath.replace("\\", "/").split("/")
+    key = [(*_part_key(d, True), d) for d in dirs]
+    key.append((*_part_key(name, False), name))
+    return tuple(key)
+
+
+def _walk(top: str) -> Iterator[str]:
+    """`.sql` files under `top` in migration order (each directory level sorted on its own,
+    which gives the order of migration_sort_key without one large sort)."""
+    try:
+        with os.scandir(top) as it:
+            entries = list(it)
+    except OSError:
+        return
+    keyed: list[tuple[tuple[_Key, int], str, str, bool]] = []
+    for e in entries:
+        try:
+            is_dir = e.is_dir(follow_symlinks=False)
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not e.name.startswith("."):
+                keyed.append((_part_key(e.name, True), e.name, e.path, True))
+        elif e.name.lower().endswith(".sql"):
+            try:
+                if e.is_dir():  # a symlink to a directory named *.sql: not followed
+                    continue
+            except OSError:
+                pass
+            keyed.append((_part_key(e.name, False), e.name, e.path, False))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    for _, _, path, is_dir in keyed:
+        if is_dir:
+            yield from _walk(path)
+        else:
+            yield path
 
 
 def discover(args: list[str]) -> list[SqlSource]:
-    """Expand CLI path arguments; directories yield their `.sql` files in migration order."""
+    """Expand CLI path arguments; directories yield their `.sql` files in migration order.
+
+    A path that does not exist or cannot be read still yields a source: reading it reports
+    `path:1:1: ...` as an error for that path while the other paths are linted.
+    """
     out: list[SqlSource] = []
     for arg in args:
         if arg == "-":
-            out.append(SqlSource("<stdin>", None, sys.stdin.read()))
+            out.append(SqlSource("<stdin>", None, None, _read_stdin()))
             continue
         p = Path(arg)
         if p.is_dir():
-            found: list[tuple[tuple[object, ...], Path]] = []
-            for root, dirnames, files in os.walk(p):
-                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-                for f in files:
-                    fp = Path(root) / f
-                    if f.lower().endswith(".sql") and not fp.is_dir():
-                        found.append((migration_sort_key(str(fp.relative_to(p))), fp))
-            found.sort(key=lambda kv: kv[0])
-            out.extend(SqlSource(str(fp), fp) for _, fp in found)
-        elif p.exists() or p.is_symlink():
-            out.append(SqlSource(str(p), p))
+            for f in _walk(str(p)):
+                fp = Path(f)  # normalised: `./x.sql` is shown as `x.sql`
+                out.append(SqlSource(str(fp), fp))
         else:
-            raise InputError(f"{arg}: no such file or directory")
+            out.append(SqlSource(str(p), p))
     return out
+
+
+def _read_stdin() -> bytes:
+    try:
+        return sys.stdin.buffer.read() if sys.stdin is not None else b""
+    except (AttributeError, OSError, ValueError):  # no stdin, or a text-only replacement
+        try:
+            return sys.stdin.read().encode("utf-8", "surrogateescape") if sys.stdin else b""
+        except (OSError, ValueError):
+            return b""

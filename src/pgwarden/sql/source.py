@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import bisect
+import os
 import re
+import stat
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from pgwarden.sql._scan import lex, skip_trivia
 from pgwarden.sql.directives import Directive, find_directives
 from pgwarden.sql.discover import SqlSource
 
-# psql meta-commands (\set, \i, \connect ...) start a line; psql handles them, the server never
-# sees them, so we blank them out (keeping offsets) and say so.
-_META = re.compile(r"^[ \t]*\\[^\n]*", re.MULTILINE)
+MAX_BYTES = 64 * 1024 * 1024  # a larger "SQL file" is a device or a data dump, not a migration
+# pglast builds its tree recursively in C: a left-nested chain (`1+1+1...`, `a IS NULL IS
+# NULL...`) one level per two characters deep overflows an 8 MiB stack at ~25k levels (a
+# crash, not an exception). Long texts are therefore parsed on a thread with a large stack,
+# and a statement longer than MAX_STATEMENT is refused.
+_THREAD_ABOVE = 16_000  # characters; below this no chain can be deep enough to matter
+_BIG_STACK = 512 * 1024 * 1024
+MAX_STATEMENT = 1_000_000  # characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,25 +93,62 @@ class _Lines:
         return i + 1, offset - self.starts[i] + 1
 
 
+def read_bytes(source: SqlSource) -> bytes | ParseFailure:
+    """The raw bytes of a source; every failure becomes a ParseFailure, never an exception."""
+    if source.data is not None:
+        return source.data
+    if source.text is not None:
+        return source.text.encode("utf-8", "surrogatepass")
+    if source.path is None:
+        return b""
+    try:
+        st = os.stat(source.path)
+        if stat.S_ISDIR(st.st_mode):
+            return ParseFailure(source, 1, 1, "is a directory, not a SQL file")
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISFIFO(st.st_mode):
+            return ParseFailure(source, 1, 1, "not a regular file")
+        if st.st_size > MAX_BYTES:
+            return ParseFailure(source, 1, 1, f"larger than {MAX_BYTES >> 20} MiB; not a migration")
+        # O_NONBLOCK: opening a FIFO nobody writes to must not hang (it reads as empty).
+        fd = os.open(source.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            if stat.S_ISFIFO(st.st_mode) and hasattr(os, "set_blocking"):
+                os.set_blocking(fd, True)  # a writer is attached (or none): wait for its data
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    return ParseFailure(
+                        source, 1, 1, f"larger than {MAX_BYTES >> 20} MiB; not a migration"
+                    )
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        return ParseFailure(source, 1, 1, f"cannot read file: {exc.strerror or exc}")
+
+
+def decode(source: SqlSource, data: bytes) -> str | ParseFailure:
+    """UTF-8 text of a source (a BOM is dropped); invalid bytes are located."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        before = data[bom : exc.start].decode("utf-8", "replace")
+        line, col = _Lines(before).at(len(before))
+        return ParseFailure(
+            source, line, col, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
+        )
+
+
 def read_text(source: SqlSource) -> str | ParseFailure:
     """Read a source as UTF-8; every failure becomes a located ParseFailure, never an exception."""
     if source.text is not None:
         return source.text
-    assert source.path is not None
-    try:
-        if source.path.is_dir():
-            return ParseFailure(source, 1, 1, "is a directory, not a SQL file")
-        data = source.path.read_bytes()
-    except OSError as exc:
-        return ParseFailure(source, 1, 1, f"cannot read file: {exc.strerror or exc}")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        lines = _Lines(data[: exc.start].decode("utf-8", "replace"))
-        line, col = lines.at(len(data[: exc.start].decode("utf-8", "replace")))
-        return ParseFailure(
-            source, line, col, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
-        )
+    data = read_bytes(source)
+    return data if isinstance(data, ParseFailure) else decode(source, data)
 
 
 def parse_source(source: SqlSource) -> ParsedFile | ParseFailure:
@@ -113,36 +159,166 @@ def parse_source(source: SqlSource) -> ParsedFile | ParseFailure:
     return parse_text(source, text)
 
 
+_patch_lock = threading.Lock()
+_patch_depth = 0
+_validating_setattr: Any = None  # pglast's own Node.__setattr__, saved on first use
+
+
+def _raw_parse(sql: str) -> tuple[Any, ...]:
+    """`pglast.parser.parse_sql`, without pglast's per-attribute validation.
+
+    pglast checks and coerces every attribute assigned to a node in Python, which is most of
+    its parse time; the values its C parser assigns are already of the right type (a test
+    compares both ways), so the check is switched off while it builds the tree.
+    """
+    from pglast import ast, parser  # lazy: keeps `pgwarden --help` fast
+
+    global _patch_depth, _validating_setattr
+    with _patch_lock:
+        if _patch_depth == 0:
+            _validating_setattr = ast.Node.__dict__["__setattr__"]
+            ast.Node.__setattr__ = object.__setattr__  # type: ignore[method-assign,assignment]
+        _patch_depth += 1
+    try:
+        result: tuple[Any, ...] = parser.parse_sql(sql)
+        return result
+    finally:
+        with _patch_lock:
+            _patch_depth -= 1
+            if _patch_depth == 0:
+                ast.Node.__setattr__ = _validating_setattr  # type: ignore[method-assign]
+
+
+class _TooLarge(Exception):
+    def __init__(self, offset: int, size: int) -> None:
+        super().__init__(offset, size)
+        self.offset = offset
+        self.size = size
+
+
+def _parse_deep_safe(sql: str) -> tuple[Any, ...]:
+    """Parse `sql`; long texts on a thread whose stack fits any chain they can hold."""
+    if len(sql) <= _THREAD_ABOVE:
+        return _raw_parse(sql)
+    from pglast import parser
+
+    try:
+        slices = parser.split(sql, with_parser=False, only_slices=True)
+    except Exception:  # a lexical error: parse_sql reports it before building any tree
+        slices = ()
+    for sl in slices:
+        if sl.stop - sl.start > MAX_STATEMENT:
+            raise _TooLarge(sl.start, sl.stop - sl.start)
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = _raw_parse(sql)
+        except BaseException as exc:  # handed to the calling thread
+            box["error"] = exc
+
+    old = threading.stack_size()
+    try:
+        threading.stack_size(_BIG_STACK)
+        worker = threading.Thread(target=work, name="pgwarden-parse", daemon=True)
+        worker.start()
+    except (RuntimeError, ValueError, MemoryError):
+        return _raw_parse(sql)  # no big stack here: the statement-size check still applies
+    finally:
+        threading.stack_size(old)
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    value: tuple[Any, ...] = box["value"]
+    return value
+
+
+def _error_offset(sql: str, message: str, pos: object) -> int:
+    if isinstance(pos, int) and 0 <= pos <= len(sql):
+        return pos
+    if "end of input" in message:  # Postgres gives no position: point just past the last token
+        return len(sql.rstrip())
+    return 0
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """Spaces in place of a region (newlines kept, so lines and columns do not move)."""
+    return re.sub(r"[^\n]", " ", text[start:end])
+
+
+def _preprocess(
+    text: str, lines: _Lines, notices: list[Notice]
+) -> tuple[str, list[tuple[int, int]]]:
+    """Blank what psql handles itself; return the SQL the server sees and its `--` comments."""
+    lowered = text.lower()
+    if "\\" not in text and "stdin" not in lowered and "pgwarden" not in lowered:
+        return text, []
+    lexed = lex(text)
+    if not lexed.meta and not lexed.copy_data:
+        return text, lexed.comments
+    regions: list[tuple[int, int, str]] = []
+    for start, end in lexed.meta:
+        cmd = text[start:end].split(None, 1)[0]
+        line, col = lines.at(start)
+        note = f"skipped psql meta-command {cmd}"
+        if cmd in ("\\i", "\\ir", "\\include", "\\include_relative"):
+            note += " (the included file is not linted here)"
+        notices.append(Notice(line, col, note))
+        # \g and friends send the query buffer like `;` does.
+        regions.append((start, end, ";" if cmd.startswith("\\g") else ""))
+    for start, end in lexed.copy_data:
+        line, col = lines.at(start)
+        rows = text.count("\n", start, end)
+        notices.append(Notice(line, col, f"skipped {rows} line(s) of COPY ... FROM STDIN data"))
+        regions.append((start, end, ""))
+    regions.sort()
+    parts: list[str] = []
+    at = 0
+    for start, end, lead in regions:
+        parts.append(text[at:start])
+        blanked = _blank(text, start, end)
+        parts.append(lead + blanked[len(lead) :])
+        at = end
+    parts.append(text[at:])
+    sql = "".join(parts)
+    notices.sort(key=lambda n: (n.line, n.column))
+    comments = [c for c in lexed.comments if not any(s <= c[0] < e for s, e, _ in regions)]
+    return sql, comments
+
+
 def parse_text(source: SqlSource, text: str) -> ParsedFile | ParseFailure:
     from pglast import parser  # lazy: keeps `pgwarden --help` fast
 
+    if text.startswith("\ufeff"):  # a BOM read from stdin or given as text
+        text = text[1:]
     lines = _Lines(text)
     if "\x00" in text:
         line, col = lines.at(text.index("\x00"))
         return ParseFailure(source, line, col, "contains a NUL byte; this is not a SQL text file")
     notices: list[Notice] = []
-    sql = text
-    if "\\" in text:
-
-        def blank(m: re.Match[str]) -> str:
-            line, col = lines.at(m.start())
-            cmd = m.group(0).strip().split(None, 1)[0]
-            notices.append(Notice(line, col, f"skipped psql meta-command {cmd}"))
-            return " " * len(m.group(0))
-
-        sql = _META.sub(blank, text)
+    sql, comments = _preprocess(text, lines, notices)
     try:
-        raw = parser.parse_sql(sql)
+        raw = _parse_deep_safe(sql)
     except parser.ParseError as exc:
-        msg, pos = (*exc.args, None)[:2] if exc.args else ("syntax error", None)
-        line, col = lines.at(min(int(pos), len(sql))) if isinstance(pos, int) else (1, 1)
-        return ParseFailure(source, line, col, str(msg))
+        msg = str(exc.args[0]) if exc.args else "syntax error"
+        pos = exc.args[1] if len(exc.args) > 1 else None
+        line, col = lines.at(_error_offset(sql, msg, pos))
+        return ParseFailure(source, line, col, msg)
+    except _TooLarge as exc:
+        line, col = lines.at(skip_trivia(sql, exc.offset))
+        return ParseFailure(
+            source,
+            line,
+            col,
+            f"statement of {exc.size:,} characters is too large to analyse"
+            f" (limit {MAX_STATEMENT:,})",
+        )
     except RecursionError:
         return ParseFailure(source, 1, 1, "statement nesting too deep to analyse")
     except Exception as exc:  # pglast raises plain errors for parser stack overflow and the like
         return ParseFailure(source, 1, 1, f"cannot parse: {exc}")
 
-    directives, file_ignores, bad = find_directives(sql, lines.at)
+    directives, file_ignores, bad = find_directives(sql, lines.at, comments)
     for d in bad:
         notices.append(Notice(d.line, d.column, d.problem or "malformed pgwarden directive"))
     statements: list[Statement] = []
@@ -150,13 +326,11 @@ def parse_text(source: SqlSource, text: str) -> ParsedFile | ParseFailure:
     prev_end = 0
     next_directive = 0
     for i, rs in enumerate(raw):
-        start = rs.stmt_location or 0
-        length = rs.stmt_len or (len(sql) - start)
-        body = sql[start : start + length]
-        # stmt_location may include leading whitespace/comments on some parser versions.
-        stripped = _skip_trivia(body)
-        start += len(body) - len(stripped)
-        body = stripped.rstrip()
+        loc = rs.stmt_location or 0
+        end = loc + rs.stmt_len if rs.stmt_len else len(sql)
+        # stmt_location includes the whitespace and comments before a statement.
+        start = skip_trivia(sql, loc)
+        body = sql[start:end].rstrip()
         line, col = lines.at(start)
         end_line, _ = lines.at(start + max(len(body) - 1, 0))
         ignores: set[str] = set()
@@ -168,46 +342,17 @@ def parse_text(source: SqlSource, text: str) -> ParsedFile | ParseFailure:
                 directive = d
             next_directive += 1
         node: Any = rs.stmt
-        kind = type(node).__name__
-        if kind == "TransactionStmt":
-            k = node.kind.name if hasattr(node.kind, "name") else str(node.kind)
+        block_here = in_block
+        if type(node).__name__ == "TransactionStmt":
+            k = getattr(node.kind, "name", str(node.kind))
             if k in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
-                statements.append(
-                    Statement(
-                        i, line, col, end_line, body, node, in_block, frozenset(ignores), directive
-                    )
-                )
                 in_block = True
-                prev_end = start + length
-                continue
-            if k in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
-                in_block_before = in_block
+            elif k in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
+                in_block = bool(getattr(node, "chain", False))  # AND CHAIN opens the next one
+            elif k == "TRANS_STMT_PREPARE":
                 in_block = False
-                statements.append(
-                    Statement(
-                        i,
-                        line,
-                        col,
-                        end_line,
-                        body,
-                        node,
-                        in_block_before,
-                        frozenset(ignores),
-                        directive,
-                    )
-                )
-                prev_end = start + length
-                continue
         statements.append(
-            Statement(i, line, col, end_line, body, node, in_block, frozenset(ignores), directive)
+            Statement(i, line, col, end_line, body, node, block_here, frozenset(ignores), directive)
         )
-        prev_end = start + length
+        prev_end = end
     return ParsedFile(source, statements, notices, directives, file_ignores)
-
-
-_TRIVIA = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
-
-
-def _skip_trivia(body: str) -> str:
-    m = _TRIVIA.match(body)
-    return body[m.end() :] if m else body

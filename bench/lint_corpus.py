@@ -1,0 +1,211 @@
+"""Lint the real-migration corpus with pgwarden and squawk, side by side, and compare.
+
+    .venv/bin/python bench/lint_corpus.py [--corpus DIR] [--repeat 3]
+
+Measures, each as a fresh process (end to end, as a user runs it):
+- pgwarden cold: `pgwarden lint --format json CORPUS` with an empty cache directory;
+- pgwarden warm: the same again, the cache filled by the run before;
+- one small file: `pgwarden lint FILE` (median of several runs);
+- squawk (`squawk-cli` from PyPI) on the same files and on the same small file.
+Prints wall time, statements/s and peak RSS per tool, the pgwarden/squawk ratios and
+PASS/MISS against the targets (cold <= 2.0x squawk, warm <= 0.5x, small file <= 150 ms);
+writes the numbers to bench/out/lint_corpus.json. Times are the median of --repeat runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+BIN = Path(sys.executable).parent
+SMALL_SQL = """-- add a column and its index
+ALTER TABLE orders ADD COLUMN note text;
+CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);
+"""
+TARGETS = {"cold": 2.0, "warm": 0.5}  # pgwarden / squawk wall time
+SMALL_TARGET_MS = 150.0
+
+
+@dataclass
+class Run:
+    tool: str
+    case: str
+    files: int
+    statements: int
+    wall_s: float
+    peak_rss_mb: float
+    exit_code: int
+
+    @property
+    def stmts_per_s(self) -> float:
+        return self.statements / self.wall_s if self.wall_s else 0.0
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int, bytes]:
+    """(wall seconds, peak RSS MiB, exit code, stdout) of one child process."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        return wall, usage.ru_maxrss / 1024, proc.returncode, out.read()
+
+
+def median_run(
+    tool: str,
+    case: str,
+    cmd: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    repeat: int,
+    files: int,
+    statements: int,
+    before: object = None,
+) -> Run:
+    walls, rss, code = [], [], 0
+    for _ in range(repeat):
+        if callable(before):
+            before()
+        wall, peak, code, _ = timed(cmd, env, cwd)
+        walls.append(wall)
+        rss.append(peak)
+    return Run(tool, case, files, statements, statistics.median(walls), max(rss), code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    ap.add_argument("--small-repeat", type=int, default=15, help="runs of the small file")
+    args = ap.parse_args(argv)
+    corpus: Path = args.corpus.resolve()
+    pgwarden, squawk = BIN / "pgwarden", BIN / "squawk"
+    if not corpus.is_dir():
+        print(f"corpus not found at {corpus}", file=sys.stderr)
+        return 2
+    for tool in (pgwarden, squawk):
+        if not tool.exists():
+            print(f"{tool} not found: pip install -e '.[dev]'", file=sys.stderr)
+            return 2
+
+    work = Path(tempfile.mkdtemp(prefix="pgwarden-bench-"))
+    cache = work / "cache"
+    env = {**os.environ, "PGWARDEN_CACHE_DIR": str(cache), "NO_COLOR": "1"}
+    small = work / "small.sql"
+    small.write_text(SMALL_SQL)
+
+    def empty_cache() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    # What pgwarden reads, in its order; squawk gets the same files.
+    lint = [str(pgwarden), "lint", "--format", "json", str(corpus)]
+    _, _, _, out = timed(lint, env, work)
+    report = json.loads(out)
+    files = [f["path"] for f in report["files"]] + [e["path"] for e in report["errors"]]
+    statements = sum(len(f["statements"]) for f in report["files"])
+    nfiles = len(files)
+
+    runs = [
+        median_run(
+            "pgwarden", "cold", lint, env, work, args.repeat, nfiles, statements, empty_cache
+        ),
+        median_run("pgwarden", "warm", lint, env, work, args.repeat, nfiles, statements),
+        median_run(
+            "squawk",
+            "corpus",
+            [str(squawk), "--reporter", "json", *files],
+            env,
+            work,
+            args.repeat,
+            nfiles,
+            statements,
+        ),
+        median_run(
+            "pgwarden",
+            "small file",
+            [str(pgwarden), "lint", str(small)],
+            env,
+            work,
+            args.small_repeat,
+            1,
+            2,
+        ),
+        median_run(
+            "pgwarden",
+            "small file, --no-cache",
+            [str(pgwarden), "lint", "--no-cache", str(small)],
+            env,
+            work,
+            args.small_repeat,
+            1,
+            2,
+        ),
+        median_run(
+            "squawk", "small file", [str(squawk), str(small)], env, work, args.small_repeat, 1, 2
+        ),
+    ]
+    shutil.rmtree(work, ignore_errors=True)
+
+    by = {(r.tool, r.case): r for r in runs}
+    sq = by[("squawk", "corpus")].wall_s
+    ratios = {
+        "cold": by[("pgwarden", "cold")].wall_s / sq,
+        "warm": by[("pgwarden", "warm")].wall_s / sq,
+    }
+    small_ms = by[("pgwarden", "small file")].wall_s * 1000
+    results = {
+        "corpus": str(corpus),
+        "files": nfiles,
+        "statements": statements,
+        "cpus": os.cpu_count(),
+        "runs": [{**asdict(r), "stmts_per_s": r.stmts_per_s} for r in runs],
+        "ratios": ratios,
+        "small_file_ms": small_ms,
+        "targets": {
+            "cold": {"max_ratio": TARGETS["cold"], "pass": ratios["cold"] <= TARGETS["cold"]},
+            "warm": {"max_ratio": TARGETS["warm"], "pass": ratios["warm"] <= TARGETS["warm"]},
+            "small_file": {"max_ms": SMALL_TARGET_MS, "pass": small_ms <= SMALL_TARGET_MS},
+        },
+    }
+
+    print(f"corpus: {corpus} ({nfiles} files, {statements} statements, {os.cpu_count()} CPUs)")
+    print(
+        f"{'tool':<9} {'case':<23} {'files':>6} {'stmts':>6} {'wall':>9} {'stmts/s':>9} {'RSS':>8}"
+    )
+    for r in runs:
+        print(
+            f"{r.tool:<9} {r.case:<23} {r.files:>6} {r.statements:>6} {r.wall_s * 1000:>7.0f}ms"
+            f" {r.stmts_per_s:>9.0f} {r.peak_rss_mb:>6.0f}MB"
+        )
+    for case, limit in TARGETS.items():
+        verdict = "PASS" if ratios[case] <= limit else "MISS"
+        print(f"{case:<5} pgwarden/squawk = {ratios[case]:5.2f}x (target <= {limit}x): {verdict}")
+    sq_small = by[("squawk", "small file")].wall_s * 1000
+    verdict = "PASS" if small_ms <= SMALL_TARGET_MS else "MISS"
+    print(
+        f"small file: {small_ms:.0f} ms (squawk {sq_small:.0f} ms; target <= {SMALL_TARGET_MS:.0f}"
+        f" ms): {verdict}"
+    )
+    out_dir = HERE / "out"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "lint_corpus.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {out_dir / 'lint_corpus.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Integrations with migration frameworks (Django, Alembic); each imports its framework lazily."""

@@ -1,0 +1,122 @@
+"""`rehearse` as one library function: copy the source, run the migrations there, report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pgwarden.config import LintConfig
+from pgwarden.embedded import Cluster
+from pgwarden.errors import UsageError
+from pgwarden.rehearse.copy import DEFAULT_SAMPLE_ROWS, CopyPlan, build_copy, copy_stats
+from pgwarden.rehearse.copy import major_warning as _major_warning
+from pgwarden.rehearse.extrapolate import estimates, lock_windows
+from pgwarden.rehearse.model import CopyInfo, RehearseResult
+from pgwarden.rehearse.offending import find_offending
+from pgwarden.rehearse.run import check_parse, pending, run_command, run_sql
+from pgwarden.rehearse.source import export_snapshot, history, open_source, read_source
+
+DEFAULT_BUDGET = 1.0  # seconds a write-blocking lock may be held in production
+
+
+@dataclass(frozen=True, slots=True)
+class RehearseOptions:
+    source: str  # the DSN: used to connect, never copied into the result
+    migrations: tuple[str, ...] = ()
+    command: tuple[str, ...] = ()
+    full: bool = False
+    sample_rows: int = DEFAULT_SAMPLE_ROWS
+    tables: tuple[str, ...] = ()
+    pg_bin: Path | None = None
+    budget: float = DEFAULT_BUDGET
+    keep: bool = False
+    lint: LintConfig = field(default_factory=LintConfig)
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def validate(options: RehearseOptions) -> None:
+    if not options.migrations and not options.command:
+        raise UsageError("nothing to rehearse: give MIGRATIONS, or -- CMD, or both")
+    if options.sample_rows < 1:
+        raise UsageError(f"--sample-rows {options.sample_rows}: expected a positive number")
+    if options.budget < 0:
+        raise UsageError("--budget: expected a duration such as 1s or 500ms")
+    if options.pg_bin is not None and not options.pg_bin.is_dir():
+        raise UsageError(f"--pg-bin {options.pg_bin}: no such directory")
+
+
+def rehearse(options: RehearseOptions, progress: Callable[[str], None] = _quiet) -> RehearseResult:
+    """Copy the source into a throwaway cluster, run the pending migrations there, measure.
+
+    The source is only read (see source.py). The copy is removed at the end unless
+    `options.keep`, in which case it keeps running and `result.copy` says how to reach it.
+    """
+    from pgwarden.embedded import start_cluster
+
+    validate(options)
+    check_parse(options.migrations)  # a file that does not parse stops us before any work
+    progress("starting the throwaway cluster")
+    cluster = start_cluster(options.pg_bin)
+    try:
+        plan = CopyPlan(options.full, options.sample_rows, options.tables, options.pg_bin)
+        with open_source(options.source) as src:
+            snapshot = export_snapshot(src.conn)
+            progress(f"reading {src.label}")
+            info = read_source(src)
+            hist = history(src.conn) if options.migrations else {}
+            copy = build_copy(cluster, src, options.source, info, snapshot, plan, progress)
+        warnings = [w for w in (_major_warning(info.major, copy.major),) if w]
+        if snapshot is None:
+            warnings.append(
+                "the source refused to export its snapshot: schema and rows were read moments apart"
+            )
+        result = RehearseResult(info, copy, options.budget * 1000, tuple(warnings))
+        result = _run(result, options, hist, cluster, progress)
+        if options.keep:
+            cluster.detach()
+            kept = replace(copy, kept=True, pid=cluster.pid, directory=str(cluster.socket_dir))
+            result = replace(result, copy=kept)
+        return result
+    finally:
+        cluster.stop()  # does nothing once detached
+
+
+def _run(
+    result: RehearseResult,
+    options: RehearseOptions,
+    hist: dict[str, Any],
+    cluster: Cluster,
+    progress: Callable[[str], None],
+) -> RehearseResult:
+    copy: CopyInfo = result.copy
+    stats = copy_stats(copy.dsn)
+    if options.migrations:
+        paths, applied = pending(options.migrations, hist)
+        result = replace(result, applied=tuple(applied))
+        if paths:
+            progress(f"running {_files(paths)} on the copy")
+            trace = run_sql(paths, copy, options.lint)
+            found = estimates(trace.files, result.source.tables, stats)
+            result = replace(
+                result,
+                trace=trace,
+                estimates=tuple(found),
+                windows=tuple(lock_windows(trace.files, found, result.budget_ms)),
+            )
+            err = next((f.error for f in trace.files if f.error is not None), None)
+            if err is not None:
+                progress("looking for the offending row")
+                result = replace(result, offending=find_offending(copy.dsn, err))
+    if options.command and not result.failed:
+        progress(f"running {options.command[0]} against the copy")
+        result = replace(result, command=run_command(options.command, cluster, copy))
+    return result
+
+
+def _files(paths: Sequence[str]) -> str:
+    return paths[0] if len(paths) == 1 else f"{len(paths)} paths"

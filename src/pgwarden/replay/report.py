@@ -1,0 +1,109 @@
+"""Replay results as a markdown table, JSON and a PNG (one latency panel per strategy)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from pgwarden.replay.scenario import ReplayConfig, Run
+
+COLUMNS = (
+    ("strategy", "strategy"),
+    ("app queries", "queries"),
+    ("app errors", "errors"),
+    ("p50 ms", "p50_ms"),
+    ("p99 ms", "p99_ms"),
+    ("max ms", "max_ms"),
+    ("p99 in window ms", "window_p99_ms"),
+    ("max in window ms", "window_max_ms"),
+    ("longest stall ms", "longest_gap_ms"),
+    ("migration", "migration_ok"),
+    ("attempts", "attempts"),
+    ("done after blocker ms", "late_ms"),
+)
+
+
+def _fmt(v: object) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "ok" if v else "FAILED"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.1f}"
+    return str(v)
+
+
+def rows(runs: list[Run]) -> list[list[str]]:
+    return [[_fmt(getattr(r.summary, key)) for _, key in COLUMNS] for r in runs]
+
+
+def markdown(runs: list[Run], cfg: ReplayConfig) -> str:
+    head = "| " + " | ".join(t for t, _ in COLUMNS) + " |"
+    sep = "|" + "|".join("---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|"
+    body = ["| " + " | ".join(r) + " |" for r in rows(runs)]
+    intro = (
+        f"{cfg.clients} app clients, {cfg.rows:,} rows, blocker `{cfg.blocker}` "
+        f"at t={cfg.blocker_at:g} s "
+        f"for {cfg.blocker_seconds:g} s, migration `{cfg.migration}` at t={cfg.migration_at:g} s."
+    )
+    return "\n".join([intro, "", head, sep, *body, ""])
+
+
+def write_json(runs: list[Run], cfg: ReplayConfig, path: Path) -> None:
+    data = {
+        "config": asdict(cfg),
+        "runs": [
+            {
+                "strategy": r.strategy,
+                "summary": asdict(r.summary),
+                "blocker": list(r.blocker_span),
+                "migration": list(r.migration_span),
+                "blocker_error": r.blocker_error,
+            }
+            for r in runs
+        ],
+    }
+    path.write_text(json.dumps(data, indent=2))
+
+
+def plot(runs: list[Run], cfg: ReplayConfig, path: Path) -> Path | None:
+    """App query latency over time, blocker and migration shaded; None without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, axes = plt.subplots(
+        len(runs), 1, figsize=(10, 2.2 * len(runs) + 0.6), sharex=True, squeeze=False
+    )
+    for ax, r in zip(axes[:, 0], runs, strict=True):
+        xs = [s.end for s in r.samples]
+        ys = [max(s.latency * 1000, 0.05) for s in r.samples]
+        colors = ["tab:blue" if s.ok else "tab:red" for s in r.samples]
+        ax.scatter(xs, ys, s=3, c=colors, linewidths=0)
+        b0, b1 = r.blocker_span
+        ax.axvspan(
+            b0, b1 if b1 is not None else b0, color="tab:orange", alpha=0.2, label=f"{cfg.blocker}"
+        )
+        m0, m1 = r.migration_span
+        ax.axvspan(
+            m0, m1 if m1 is not None else m0, color="tab:green", alpha=0.25, label="migration"
+        )
+        ax.set_yscale("log")
+        ax.set_ylabel("latency ms")
+        s = r.summary
+        ax.set_title(
+            f"{r.strategy}: max {s.max_ms:,.0f} ms, longest stall {s.longest_gap_ms:,.0f} ms, "
+            f"errors {s.errors}",
+            fontsize=9,
+            loc="left",
+        )
+        ax.legend(loc="upper right", fontsize=7)
+    axes[-1, 0].set_xlabel("seconds")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,93 @@
+"""One replay: throwaway server, table, app load, blocker at t=2 s, migration at t=3 s."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pgwarden.replay.blockers import Blocker
+from pgwarden.replay.load import AppLoad, QuerySample, prepare_table
+from pgwarden.replay.metrics import Summary, summarise
+from pgwarden.replay.strategies import MIGRATIONS, STRATEGIES
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayConfig:
+    rows: int = 100_000
+    clients: int = 8
+    blocker: str = "backup"
+    blocker_at: float = 2.0
+    blocker_seconds: float = 8.0
+    migration: str = "add-column"
+    migration_at: float = 3.0
+    tail: float = 1.5  # keep measuring after both are done
+    max_seconds: float = 60.0
+    table: str = "accounts"
+
+
+@dataclass(slots=True)
+class Run:
+    strategy: str
+    summary: Summary
+    samples: list[QuerySample]
+    blocker_span: tuple[float, float | None]
+    migration_span: tuple[float, float | None]
+    blocker_error: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def replay(strategy: str, dsn: str, pg_dump: Path, cfg: ReplayConfig) -> Run:
+    """Run one strategy end to end against a freshly prepared table on `dsn`."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        prepare_table(conn, cfg.table, cfg.rows)
+        conn.execute("DROP SCHEMA IF EXISTS pgwarden CASCADE")
+    sql = MIGRATIONS[cfg.migration].format(table=cfg.table)
+    t0 = time.monotonic()
+
+    def clock() -> float:
+        return time.monotonic() - t0
+
+    load = AppLoad(dsn, cfg.table, cfg.rows, clients=cfg.clients)
+    load.start(t0)
+    blocker = Blocker(cfg.blocker, dsn, cfg.table, cfg.blocker_seconds, pg_dump=pg_dump)
+    _sleep_until(clock, cfg.blocker_at)
+    blocker.start(t0)
+    _sleep_until(clock, cfg.migration_at)
+    outcome = STRATEGIES[strategy](dsn, sql, clock, cfg.max_seconds)
+    blocker.join(timeout=max(0.0, cfg.max_seconds - clock()) + 30)
+    end_of_interest = max(outcome.ended or clock(), blocker.ended or clock())
+    _sleep_until(clock, end_of_interest + cfg.tail)
+    load.stop()
+    run_end = clock()
+    samples = sorted(load.samples, key=lambda s: s.start)
+    summary = summarise(
+        strategy,
+        samples,
+        (outcome.started, outcome.ended or run_end),
+        (0.5, run_end),
+        outcome.ok,
+        outcome.attempts,
+        blocker.ended,
+        outcome.ended,
+        outcome.error,
+    )
+    return Run(
+        strategy,
+        summary,
+        samples,
+        (blocker.started or cfg.blocker_at, blocker.ended),
+        (outcome.started, outcome.ended),
+        blocker.error,
+    )
+
+
+def _sleep_until(clock: object, t: float) -> None:
+    from collections.abc import Callable
+    from typing import cast
+
+    c = cast(Callable[[], float], clock)
+    while (left := t - c()) > 0:
+        time.sleep(min(left, 0.05))

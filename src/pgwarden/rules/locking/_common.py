@@ -1,0 +1,53 @@
+"""Facts the locking and transaction rules share: which locks hurt, and transactions as groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgwarden.catalog import QualifiedName
+from pgwarden.locks.effects import RelationLock
+from pgwarden.locks.modes import blocks
+from pgwarden.locks.session import Analysed, SessionResult, iter_transactions
+
+# Statements that only steer the session: they hold nothing and take no time.
+CONTROL_KINDS = frozenset({"TransactionStmt", "VariableSetStmt", "VariableShowStmt"})
+
+
+def blocks_app(lk: RelationLock) -> bool:
+    """Whether application traffic waits on this lock.
+
+    Nobody writes to views and materialized views, so only blocked reads count there; for
+    tables, indexes and sequences blocked writes already stop the application.
+    """
+    b = blocks(lk.mode)
+    return b.reads if lk.relkind in ("view", "matview") else b.writes
+
+
+def hurting(lk: RelationLock) -> bool:
+    """An application-blocking lock on a relation that existed before this file."""
+    return not lk.new and blocks_app(lk)
+
+
+def lock_on(a: Analysed, relation: QualifiedName | None) -> RelationLock | None:
+    """The lock this statement takes on `relation`, if any."""
+    return next((lk for lk in a.effect.locks if lk.relation == relation), None)
+
+
+def is_partition_copy(lk: RelationLock) -> bool:
+    """A lock passed down from a partitioned parent (Context.lock): part of the parent's lock."""
+    return lk.reason.startswith("partition of ")
+
+
+def is_control(a: Analysed) -> bool:
+    return a.stmt.kind in CONTROL_KINDS
+
+
+def transactions(session: SessionResult) -> Iterator[list[Analysed]]:
+    """Statements grouped by the transaction they run in (BEGIN sits alone before its block)."""
+    return iter_transactions(session)
+
+
+def and_list(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]

@@ -1,0 +1,94 @@
+"""Column definitions a statement writes (CREATE TABLE, ADD COLUMN, ALTER COLUMN TYPE).
+
+Type-hygiene rules look at the type a migration chooses, which the lock model does not record;
+they apply to new tables as much as to existing ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pgwarden.catalog import QualifiedName
+from pgwarden.locks.session import Analysed
+from pgwarden.rules.base import FileContext, Finding, Rule
+from pgwarden.sql.nodes import enum_name, qname, type_label, type_name
+
+_SPELLING = {"int4": "integer", "int2": "smallint", "int8": "bigint", "bpchar": "char"}
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnType:
+    """One column's declared type, as written in one statement."""
+
+    table: QualifiedName
+    column: str
+    type_name: str  # canonical (int4, varchar, timestamptz, serial ...)
+    typmods: tuple[int, ...]
+    array: bool
+    written: tuple[str, ...]  # the parser's name parts, e.g. ("pg_catalog", "bpchar")
+    how: str  # CREATE TABLE, ADD COLUMN, ALTER COLUMN TYPE
+
+    @property
+    def label(self) -> str:
+        """The type as people write it (`integer`, not the catalog's `int4`)."""
+        return type_label(_SPELLING.get(self.type_name, self.type_name), self.typmods, self.array)
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column}"
+
+
+def column_types(node: Any) -> Iterator[ColumnType]:
+    """Every column type a CREATE TABLE or ALTER TABLE statement declares."""
+    kind = type(node).__name__
+    if kind == "CreateStmt":
+        table = qname(node.relation)
+        for elt in node.tableElts or ():
+            if type(elt).__name__ == "ColumnDef":
+                ct = _column(table, elt.colname, elt, "CREATE TABLE")
+                if ct is not None:
+                    yield ct
+    elif kind == "AlterTableStmt" and enum_name(node.objtype) == "OBJECT_TABLE":
+        table = qname(node.relation)
+        for cmd in node.cmds or ():
+            sub = enum_name(cmd.subtype)
+            if sub == "AT_AddColumn" and cmd.def_ is not None:
+                ct = _column(table, cmd.def_.colname, cmd.def_, "ADD COLUMN")
+            elif sub == "AT_AlterColumnType" and cmd.def_ is not None:
+                ct = _column(table, cmd.name, cmd.def_, "ALTER COLUMN TYPE")
+            else:
+                continue
+            if ct is not None:
+                yield ct
+
+
+def _column(table: QualifiedName, name: Any, cd: Any, how: str) -> ColumnType | None:
+    tn = getattr(cd, "typeName", None)
+    if tn is None or not name:  # PARTITION OF ... (col WITH OPTIONS ...) declares no type
+        return None
+    written = tuple(s.sval for s in tn.names or () if hasattr(s, "sval"))
+    canonical, mods, array = type_name(tn)
+    return ColumnType(table, str(name), canonical, mods, array, written, how)
+
+
+class ColumnTypeRule(Rule):
+    """A rule about the type a column is declared with (subclasses say which and why)."""
+
+    def matches(self, ct: ColumnType) -> bool:
+        raise NotImplementedError
+
+    def problem(self, ct: ColumnType) -> str:
+        raise NotImplementedError
+
+    def advice(self, ct: ColumnType) -> str:
+        raise NotImplementedError
+
+    def check(self, a: Analysed, ctx: FileContext) -> Iterator[Finding]:
+        if a.stmt.kind not in ("CreateStmt", "AlterTableStmt"):
+            return
+        for ct in column_types(a.stmt.node):
+            if self.matches(ct):
+                yield self.finding(
+                    a, f"{ct} is {ct.label} ({ct.how}): {self.problem(ct)}", self.advice(ct)
+                )

@@ -1,0 +1,1 @@
+"""Catalog and control queries of the runner, one file each."""

@@ -1,0 +1,22 @@
+-- Between self-check forms: drop everything a form's setup or statement may have created
+-- (schemas with their contents, publications, event triggers), keeping the database.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT nspname FROM pg_namespace
+        WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+          AND nspname NOT LIKE 'pg\_temp\_%' AND nspname NOT LIKE 'pg\_toast\_temp\_%'
+    LOOP
+        EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
+    END LOOP;
+    FOR r IN SELECT pubname FROM pg_publication LOOP
+        EXECUTE format('DROP PUBLICATION %I', r.pubname);
+    END LOOP;
+    FOR r IN SELECT evtname FROM pg_event_trigger LOOP
+        EXECUTE format('DROP EVENT TRIGGER %I', r.evtname);
+    END LOOP;
+END
+$$;
+CREATE SCHEMA public;

@@ -1,0 +1,24 @@
+"""Minimal settings: one app, Postgres from PGWARDEN_TEST_DSN (a libpq conninfo string)."""
+
+import os
+
+from psycopg.conninfo import conninfo_to_dict
+
+_dsn = conninfo_to_dict(os.environ.get("PGWARDEN_TEST_DSN", "dbname=postgres"))
+
+SECRET_KEY = "test-only"
+DEBUG = False
+USE_TZ = True
+INSTALLED_APPS = ["shop", "pgwarden.contrib.django"]
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": _dsn.get("dbname", "postgres"),
+        "USER": _dsn.get("user", ""),
+        "HOST": _dsn.get("host", ""),
+        "PORT": _dsn.get("port", ""),
+        "PASSWORD": _dsn.get("password", ""),
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+PGWARDEN = {"lock_timeout": "50ms", "max_wait": "60s"}

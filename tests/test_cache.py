@@ -1,0 +1,126 @@
+"""The result cache never changes a result: hits equal fresh runs, earlier edits invalidate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pgwarden import pipeline
+from pgwarden.cache import ENV_DIR, ResultCache
+from pgwarden.config import LintConfig
+from pgwarden.lint import LintResult, lint_paths
+from pgwarden.report.json_out import result_dict
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CRATES = CORPUS / "rust-lang__crates.io" / "migrations"
+
+
+def as_json(result: LintResult) -> str:
+    return json.dumps(result_dict(result), sort_keys=True)
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    d = tmp_path / "cache"
+    monkeypatch.setenv(ENV_DIR, str(d))
+    return d
+
+
+def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> object:
+        raise AssertionError("a cache hit must not parse")
+
+    monkeypatch.setattr(pipeline, "parse_item", refuse)
+
+
+@pytest.mark.skipif(not CRATES.is_dir(), reason=f"corpus not found at {CRATES}")
+def test_cached_results_equal_fresh_results_on_corpus_files(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "migrations"
+    # Diesel migrations (up and down) up to and including the one whose down.sql does not
+    # parse, so a cached parse failure is covered too.
+    dirs = sorted(d for d in CRATES.iterdir() if d.is_dir())
+    bad = next(i for i, d in enumerate(dirs) if d.name.startswith("20170318181441"))
+    dirs = dirs[bad - 60 : bad + 5]
+    for d in dirs:
+        shutil.copytree(d, project / d.name)
+    fresh = as_json(lint_paths([str(project)], LintConfig(cache=False)))
+    cold = as_json(lint_paths([str(project)], LintConfig()))
+    assert list(cache_dir.glob("v*/*.jsonl")), "the cold run wrote a pack"
+    with monkeypatch.context() as m:
+        no_parsing(m)
+        warm = lint_paths([str(project)], LintConfig())
+    assert cold == fresh
+    assert as_json(warm) == fresh
+    assert warm.exit_code == 2 and len(warm.errors) == 1  # the known-bad down.sql, from cache
+
+
+def test_an_earlier_change_invalidates_later_entries(tmp_path: Path, cache_dir: Path) -> None:
+    project = tmp_path / "m"
+    project.mkdir()
+    first = project / "0001_create.sql"
+    first.write_text("CREATE TABLE t (a int);\n")
+    (project / "0002_alter.sql").write_text("ALTER TABLE t ALTER COLUMN a TYPE bigint;\n")
+    config = LintConfig(select=frozenset({"changing-column-type", "ban-table-rewrite-command"}))
+
+    def rewrites(result: LintResult) -> list[str]:
+        return [r for f in result.files for s in f.statements for r in s.rewrites]
+
+    before = lint_paths([str(project)], config)
+    assert rewrites(before) == ["public.t"]  # int -> bigint rewrites
+
+    first.write_text("CREATE TABLE t (a bigint);\n")  # 0002 did not change, its result does
+    after = lint_paths([str(project)], config)
+    assert rewrites(after) == []
+    fresh = LintConfig(select=config.select, cache=False)
+    assert as_json(after) == as_json(lint_paths([str(project)], fresh))
+
+
+def test_config_and_schema_are_part_of_the_key(tmp_path: Path, cache_dir: Path) -> None:
+    mig = tmp_path / "0001.sql"
+    mig.write_text("ALTER TABLE t ALTER COLUMN a TYPE bigint;\n")
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE t (a int);\n")
+    with_schema = LintConfig(schema=(str(schema),))
+    assert lint_paths([str(mig)], with_schema).files[0].statements[0].rewrites == ["public.t"]
+    schema.write_text("CREATE TABLE t (a bigint);\n")
+    assert lint_paths([str(mig)], with_schema).files[0].statements[0].rewrites == []
+    v12 = lint_paths([str(mig)], LintConfig(pg_version=12, cache=False))
+    assert as_json(lint_paths([str(mig)], LintConfig(pg_version=12))) == as_json(v12)
+
+
+def test_broken_or_unwritable_cache_only_means_misses(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mig = tmp_path / "0001.sql"
+    mig.write_text("CREATE INDEX i ON t (a);\nSELEC;\n")
+    good = tmp_path / "0002.sql"
+    good.write_text("CREATE INDEX j ON t (b);\n")
+    fresh = as_json(lint_paths([str(tmp_path)], LintConfig(cache=False)))
+    assert as_json(lint_paths([str(tmp_path)], LintConfig())) == fresh
+    for pack in cache_dir.glob("v*/*.jsonl"):
+        lines = pack.read_text().splitlines()
+        pack.write_text(lines[0][:60] + "\n" + "garbage\n" + lines[-1][: len(lines[-1]) // 2])
+    assert as_json(lint_paths([str(tmp_path)], LintConfig())) == fresh
+    shutil.rmtree(cache_dir)
+    cache_dir.write_text("a file where the cache directory should be")
+    assert as_json(lint_paths([str(tmp_path)], LintConfig())) == fresh
+
+
+def test_fileout_round_trips_through_json(tmp_path: Path, cache_dir: Path) -> None:
+    mig = tmp_path / "0001.sql"
+    mig.write_text(
+        "-- pgwarden: ignore[nonexistent-rule]\nBEGIN;\nALTER TABLE t ADD COLUMN c serial;\n"
+        "CREATE INDEX i ON t (c);\nCOMMIT;\n\\set x 1\n"
+    )
+    result = lint_paths([str(mig)], LintConfig(cache=False))
+    cache = ResultCache(cache_dir, "roundtrip")
+    cache.put("k", result.files[0])
+    cache.save()
+    again = ResultCache(cache_dir, "roundtrip").get("k", str(mig))
+    assert again == result.files[0]
+    assert result.files[0].notices and result.files[0].all_findings()

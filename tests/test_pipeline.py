@@ -1,0 +1,87 @@
+"""Linting a directory in parallel gives exactly the results of linting it in one process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pgwarden import cache as cache_mod
+from pgwarden import pipeline
+from pgwarden.config import LintConfig
+from pgwarden.lint import LintResult, lint_paths
+from pgwarden.report.json_out import result_dict
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+LEMMY = CORPUS / "LemmyNet__lemmy" / "migrations"
+
+pytestmark = pytest.mark.skipif(not LEMMY.is_dir(), reason=f"corpus not found at {LEMMY}")
+
+
+def as_json(result: LintResult) -> str:
+    return json.dumps(result_dict(result), sort_keys=True)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    dest = tmp_path / "migrations"
+    for d in sorted(LEMMY.iterdir())[:70]:  # views, triggers, up and down files
+        shutil.copytree(d, dest / d.name)
+    return dest
+
+
+def sequential(project: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    with monkeypatch.context() as m:
+        m.setenv("PGWARDEN_JOBS", "1")
+        return as_json(lint_paths([str(project)], LintConfig(cache=False)))
+
+
+def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(pipeline, "_can_fork", lambda: True)  # also under pytest-xdist
+
+
+def test_parallel_equals_sequential(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = sequential(project, monkeypatch)
+    parallel(monkeypatch)
+    split = pipeline._plan_split(
+        [pipeline._Item(s, b"x" * 100) for s in pipeline.discover([str(project)])], 0
+    )
+    assert 0 < split < 140
+    assert as_json(lint_paths([str(project)], LintConfig(cache=False))) == expected
+
+
+def test_a_failing_worker_is_covered_by_the_parent(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = sequential(project, monkeypatch)
+    parallel(monkeypatch)
+    calls = {"n": 0}
+    real = cache_mod.encode_entry
+
+    def flaky(entry: object) -> str:  # runs in the forked worker only (the cache is off)
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("worker dies part way")
+        return real(entry)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache_mod, "encode_entry", flaky)
+    assert as_json(lint_paths([str(project)], LintConfig(cache=False))) == expected
+
+
+def test_parallel_run_with_a_partial_cache(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = sequential(project, monkeypatch)
+    monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / "cache"))
+    parallel(monkeypatch)
+    assert as_json(lint_paths([str(project)], LintConfig())) == expected
+    # Edit a file in the middle: the head comes from the cache, the rest is linted again
+    # (the worker replays the head first).
+    middle = sorted(project.iterdir())[35] / "up.sql"
+    middle.write_text(middle.read_text() + "\nCREATE TABLE added_later (id bigint);\n")
+    fresh = sequential(project, monkeypatch)
+    assert fresh != expected
+    assert as_json(lint_paths([str(project)], LintConfig())) == fresh

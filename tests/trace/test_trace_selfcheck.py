@@ -1,0 +1,35 @@
+"""--self-check: the lock-model forms traced and compared on each major."""
+
+from __future__ import annotations
+
+from pgwarden.embedded import Cluster, find_wheel_bin_dir
+from pgwarden.locks.forms import all_forms
+from pgwarden.trace.selfcheck import Scratch, check_form, self_check
+
+# A transactional form, a sampled one and one with a foreign key, all agreeing today.
+IDS = ("create-index", "create-index-concurrently", "add-foreign-key")
+
+
+def test_forms_agree_on_each_major(pg_cluster: Cluster) -> None:
+    forms = {f.id: f for f in all_forms()}
+    scratch = Scratch(pg_cluster)
+    try:
+        results = {i: check_form(scratch, forms[i]) for i in IDS if i in forms}
+    finally:
+        scratch.drop()
+    assert set(results) == set(IDS)
+    for form_id, r in results.items():
+        assert r.status == "agree", (form_id, r)
+    cic = results["create-index-concurrently"]
+    assert cic.comparison is not None and not cic.comparison.differences
+
+
+def test_self_check_counts_per_major() -> None:
+    forms = [f for f in all_forms() if f.id in IDS]
+    seen: list[str] = []
+    (major,) = list(
+        self_check(find_wheel_bin_dir(), forms=forms, progress=lambda m, i, r: seen.append(i))
+    )
+    assert major.major == 18
+    assert major.counts()["agree"] == len(forms)
+    assert sorted(seen) == sorted(IDS)
