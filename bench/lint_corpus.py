@@ -45,6 +45,7 @@ class Run:
     files: int
     statements: int
     wall_s: float
+    cpu_s: float
     peak_rss_mb: float
     exit_code: int
 
@@ -53,16 +54,29 @@ class Run:
         return self.statements / self.wall_s if self.wall_s else 0.0
 
 
-def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int, bytes]:
-    """(wall seconds, peak RSS MiB, exit code, stdout) of one child process."""
-    with tempfile.TemporaryFile() as out:
+TIME = Path("/usr/bin/time")  # GNU time: the child's own peak RSS (see timed)
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float, int, bytes]:
+    """(wall s, CPU s, peak RSS MiB, exit code, stdout) of one child process.
+
+    A forked child's ru_maxrss starts from its parent's RSS (this script holds the corpus
+    report), so RSS comes from GNU time when present, which forks from a tiny process.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss_file:
+        prefix = [str(TIME), "-f", "%M", "-o", rss_file.name] if TIME.exists() else []
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+        proc = subprocess.Popen(
+            prefix + cmd, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=cwd
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
+        cpu = usage.ru_utime + usage.ru_stime
+        lines = rss_file.read().split()
+        rss_kb = int(lines[-1]) if prefix and lines and lines[-1].isdigit() else usage.ru_maxrss
         out.seek(0)
-        return wall, usage.ru_maxrss / 1024, proc.returncode, out.read()
+        return wall, cpu, rss_kb / 1024, proc.returncode, out.read()
 
 
 def median_run(
@@ -76,14 +90,24 @@ def median_run(
     statements: int,
     before: object = None,
 ) -> Run:
-    walls, rss, code = [], [], 0
+    walls, cpus, rss, code = [], [], [], 0
     for _ in range(repeat):
         if callable(before):
             before()
-        wall, peak, code, _ = timed(cmd, env, cwd)
+        wall, cpu, peak, code, _ = timed(cmd, env, cwd)
         walls.append(wall)
+        cpus.append(cpu)
         rss.append(peak)
-    return Run(tool, case, files, statements, statistics.median(walls), max(rss), code)
+    return Run(
+        tool,
+        case,
+        files,
+        statements,
+        statistics.median(walls),
+        statistics.median(cpus),
+        max(rss),
+        code,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # What pgwarden reads, in its order; squawk gets the same files.
     lint = [str(pgwarden), "lint", "--format", "json", str(corpus)]
-    _, _, _, out = timed(lint, env, work)
+    _, _, _, _, out = timed(lint, env, work)
     report = json.loads(out)
     files = [f["path"] for f in report["files"]] + [e["path"] for e in report["errors"]]
     statements = sum(len(f["statements"]) for f in report["files"])
@@ -166,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         "cold": by[("pgwarden", "cold")].wall_s / sq,
         "warm": by[("pgwarden", "warm")].wall_s / sq,
     }
+    sq_cpu = by[("squawk", "corpus")].cpu_s or 1e-9
+    cpu_ratios = {
+        "cold": by[("pgwarden", "cold")].cpu_s / sq_cpu,
+        "warm": by[("pgwarden", "warm")].cpu_s / sq_cpu,
+    }
     small_ms = by[("pgwarden", "small file")].wall_s * 1000
     results = {
         "corpus": str(corpus),
@@ -174,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "runs": [{**asdict(r), "stmts_per_s": r.stmts_per_s} for r in runs],
         "ratios": ratios,
+        "cpu_ratios": cpu_ratios,
+        "load_average": os.getloadavg(),
         "small_file_ms": small_ms,
         "targets": {
             "cold": {"max_ratio": TARGETS["cold"], "pass": ratios["cold"] <= TARGETS["cold"]},
@@ -182,7 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
 
-    print(f"corpus: {corpus} ({nfiles} files, {statements} statements, {os.cpu_count()} CPUs)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"corpus: {corpus} ({nfiles} files, {statements} statements;"
+        f" {os.cpu_count()} CPUs, load average {load})"
+    )
     print(
         f"{'tool':<9} {'case':<23} {'files':>6} {'stmts':>6} {'wall':>9} {'stmts/s':>9} {'RSS':>8}"
     )
@@ -193,7 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     for case, limit in TARGETS.items():
         verdict = "PASS" if ratios[case] <= limit else "MISS"
-        print(f"{case:<5} pgwarden/squawk = {ratios[case]:5.2f}x (target <= {limit}x): {verdict}")
+        print(
+            f"{case:<5} pgwarden/squawk = {ratios[case]:5.2f}x wall, {cpu_ratios[case]:5.2f}x CPU"
+            f" (target <= {limit}x wall): {verdict}"
+        )
     sq_small = by[("squawk", "small file")].wall_s * 1000
     verdict = "PASS" if small_ms <= SMALL_TARGET_MS else "MISS"
     print(

@@ -124,3 +124,38 @@ def test_fileout_round_trips_through_json(tmp_path: Path, cache_dir: Path) -> No
     again = ResultCache(cache_dir, "roundtrip").get("k", str(mig))
     assert again == result.files[0]
     assert result.files[0].notices and result.files[0].all_findings()
+
+
+def test_cli_cache_location_and_switches(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "m.sql").write_text("CREATE INDEX i ON t (a);\n")
+    env = {k: v for k, v in os.environ.items() if k != ENV_DIR}
+
+    def lint(*args: str, cwd: Path = tmp_path, **extra: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pgwarden", "lint", "--format", "json", *args, "m.sql"],
+            cwd=cwd,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 1, proc.stderr
+        return proc.stdout
+
+    first = lint("--no-cache")
+    assert not (tmp_path / ".pgwarden_cache").exists()
+    (tmp_path / "pgwarden.toml").write_text("cache = false\n")
+    assert lint() == first
+    assert not (tmp_path / ".pgwarden_cache").exists()
+    (tmp_path / "pgwarden.toml").unlink()
+    assert lint() == first
+    assert (tmp_path / ".pgwarden_cache" / ".gitignore").read_text().endswith("*\n")
+    assert list((tmp_path / ".pgwarden_cache").glob("v*/*.jsonl"))
+    assert lint() == first  # a hit
+    elsewhere = tmp_path / "elsewhere"
+    assert lint(**{ENV_DIR: str(elsewhere)}) == first
+    assert list(elsewhere.glob("v*/*.jsonl"))

@@ -128,6 +128,8 @@ def _open_cache(
 
 def _store(cache: ResultCache, items: list[_Item]) -> None:
     for it in items:
+        if cache.has(it.key):
+            continue  # a hit: kept as read
         if it.encoded is not None:
             cache.put_text(it.key, it.encoded)
         elif isinstance(it.out, ParseFailure):

@@ -275,6 +275,7 @@ def _polled(scene: Scene) -> bool:
     """True once a `pgwarden-check` session has finished an inspection pass."""
     row = scene.admin.execute(
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgwarden-check' "
+        "AND datname = current_database() AND state = 'idle' "
         "AND query LIKE '-- One inspection pass%%'"
     ).fetchone()
     return bool(row and row[0])

@@ -47,10 +47,13 @@ PLANNED = {"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", 
 
 @dataclass(frozen=True, slots=True)
 class Scratch:
-    """One database per cluster and worker, emptied before each form (faster than a new one)."""
+    """One database per cluster and worker, emptied before each form (faster than a new one),
+    and one session that sets each form up and then runs its statement."""
 
     cluster: Cluster
     name: str
+    conn: psycopg.Connection[tuple[Any, ...]]
+    pid: int
 
     @property
     def major(self) -> int:
@@ -85,10 +88,14 @@ def statement_kind(form: Form) -> str:
 
 def prepare(scratch: Scratch, form: Form) -> dict[int, Rel]:
     """Empty the database, commit the form's setup, list the relations it created."""
-    with scratch.connect(autocommit=True) as conn:
-        conn.execute(RESET)
-        conn.execute(form.setup)
-        rows = conn.execute(RELATIONS).fetchall()
+    conn = scratch.conn
+    conn.rollback()
+    conn.autocommit = True
+    conn.execute("RESET ALL")
+    conn.execute(RESET)
+    conn.execute(form.setup)
+    rows = conn.execute(RELATIONS).fetchall()
+    conn.autocommit = False
     return {r[0]: Rel(r[0], QualifiedName(r[1], r[2]), r[3], r[4]) for r in rows}
 
 
@@ -97,8 +104,8 @@ def _filenodes(conn: psycopg.Connection[Any], rels: dict[int, Rel]) -> dict[int,
     return {r[0]: r[1] for r in rows}
 
 
-def _scans(conn: psycopg.Connection[Any]) -> dict[int, int]:
-    return {r[0]: r[1] for r in conn.execute(XACT_SCANS).fetchall()}
+def _scans(conn: psycopg.Connection[Any], rels: dict[int, Rel]) -> dict[int, int]:
+    return {r[0]: r[1] for r in conn.execute(XACT_SCANS, {"oids": list(rels)}).fetchall()}
 
 
 def _run(conn: psycopg.Connection[Any], statement: str) -> None:
@@ -141,14 +148,15 @@ def _rewritten(rels: dict[int, Rel], after: dict[int, int | None]) -> set[Qualif
 
 def observe(scratch: Scratch, form: Form, rels: dict[int, Rel]) -> Observed:
     """Run the statement in a transaction, read what it holds, roll back."""
-    with scratch.connect() as conn:
+    conn = scratch.conn
+    try:
         _settings(conn, form)
-        before_scans = _scans(conn)
-        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        before_scans = _scans(conn, rels)
         _run(conn, form.sql)
-        rows = conn.execute(OWN_LOCKS, {"pid": pid}).fetchall()
-        after_scans = _scans(conn)
+        rows = conn.execute(OWN_LOCKS, {"pid": scratch.pid}).fetchall()
+        after_scans = _scans(conn, rels)
         after = _filenodes(conn, rels)
+    finally:
         conn.rollback()
     tables, indexes = _strongest(rows, rels)
     scanned = {
@@ -210,7 +218,10 @@ def differences(form: Form, effect: Effect, rels: dict[int, Rel], seen: Observed
 def scratch(pg_cluster: Cluster, pg_template: str) -> Iterator[Scratch]:
     name = f"locks_{uuid.uuid4().hex[:12]}"
     pg_cluster.create_database(name, template=pg_template)
-    yield Scratch(pg_cluster, name)
+    with psycopg.connect(pg_cluster.dsn(name)) as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        conn.rollback()
+        yield Scratch(pg_cluster, name, conn, pid)
     pg_cluster.drop_database(name)
 
 

@@ -1,2 +1,4 @@
--- Sequential scans started in this transaction per user table (a full read of its rows).
-SELECT relid::bigint, seq_scan FROM pg_stat_xact_user_tables
+-- Sequential scans started so far by this backend per relation (pending statistics, read
+-- before and after the statement: the difference is what the statement read in full).
+SELECT o::bigint, pg_stat_get_xact_numscans(o::oid)
+FROM unnest(%(oids)s::bigint[]) AS o

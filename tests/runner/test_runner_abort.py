@@ -19,6 +19,7 @@ from _runner_helpers import (
 
 from pgwarden.runner import Abort, migrate
 from pgwarden.runner.errors import RunAborted
+from pgwarden.runner.events import Event, StatementStarted
 
 
 def _history(db: Db18) -> dict[str, str]:
@@ -98,9 +99,13 @@ def test_abort_from_the_library(db18: Db18, tmp_path: Path) -> None:
 
     d = _setup(db18, tmp_path, "SELECT pg_sleep(60);\n")
     abort = Abort()
-    threading.Timer(0.8, abort.request, args=(signal.SIGTERM,)).start()
+
+    def sink(e: Event) -> None:
+        if isinstance(e, StatementStarted) and "pg_sleep" in e.sql:
+            threading.Timer(0.3, abort.request, args=(signal.SIGTERM,)).start()
+
     with pytest.raises(RunAborted) as err:
-        migrate(d, db18.dsn, abort=abort)
+        migrate(d, db18.dsn, events=sink, abort=abort)
     assert err.value.exit_code == 143
     _assert_clean(db18)
     assert _history(db18)["0002_b"] == "aborted"

@@ -89,6 +89,27 @@ def test_never_holds_one_table_while_waiting_for_another(db18: Db18, tmp_path: P
     assert app.max_latency() < 1.5, app.max_latency()  # `a` was never locked while waiting
 
 
+def test_unmodelled_statement_waits_instead_of_spinning(db18: Db18, tmp_path: Path) -> None:
+    """A DO block hides its table from the lock model: the runner learns the blocker from the
+    failed attempt and then watches it, instead of retrying every few milliseconds."""
+    _setup(db18, "t")
+    d = write_migrations(
+        tmp_path,
+        {"0001_do.sql": "DO $$ BEGIN EXECUTE 'ALTER TABLE t ADD COLUMN b int'; END $$;\n"},
+    )
+    seen: list[Event] = []
+    with AppLoad(db18.dsn, "t", threads=4) as app:
+        backup = Blocker(db18.dsn, "t")
+        time.sleep(0.3)
+        backup.release_after(2.0)
+        migrate(d, db18.dsn, events=seen.append)
+    assert "b" in _columns(db18, "t")
+    timeouts = [e for e in seen if isinstance(e, LockTimeout)]
+    assert 1 <= len(timeouts) <= 3, [t.via for t in timeouts]
+    assert any(isinstance(e, Waiting) and e.blockers[0].pid == backup.pid for e in seen)
+    assert app.max_latency() < 1.0, app.max_latency()
+
+
 def test_gives_up_at_max_wait_with_a_report(db18: Db18, tmp_path: Path) -> None:
     _setup(db18, "t")
     d = write_migrations(tmp_path, {"0001_add.sql": "ALTER TABLE t ADD COLUMN b int;\n"})

@@ -106,6 +106,11 @@ def test_begin_commit_blocks() -> None:
     SELECT 2;
     ROLLBACK;
     SELECT 3;
+    BEGIN;
+    SELECT 4;
+    END;
+    BEGIN;
+    ABORT;
     """
     blocks = [(s.text.split()[0], s.in_block) for s in parse(sql).statements]
     assert blocks == [
@@ -119,6 +124,11 @@ def test_begin_commit_blocks() -> None:
         ("SELECT", True),  # AND CHAIN starts the next transaction at once
         ("ROLLBACK", True),
         ("SELECT", False),
+        ("BEGIN", False),
+        ("SELECT", True),
+        ("END", True),
+        ("BEGIN", False),
+        ("ABORT", True),
     ]
 
 

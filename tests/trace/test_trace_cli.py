@@ -72,8 +72,11 @@ def test_markdown_output(db: Any, write: Write, capsys: pytest.CaptureFixture[st
         "markdown",
     )
     assert code == 0
-    assert "| Line | Statement | New locks | Blocks | Held | Rewrites | Time |" in out
-    assert "| 2 | `CREATE INDEX t_a ON t (a)` | **ShareLock** on `public.t` | blocks writes" in out
+    head = "| Line | Statement | New locks | Blocked while it runs | Held | Rewrites | Time |"
+    assert head in out
+    # CREATE INDEX takes SHARE, but ADD COLUMN's ACCESS EXCLUSIVE is still held.
+    row = "| 2 | `CREATE INDEX t_a ON t (a)` | **ShareLock** on `public.t` | "
+    assert row + "`public.t`: blocks reads and writes | AccessExclusiveLock on `public.t` |" in out
 
 
 def test_text_output_and_failure_exit(
@@ -135,6 +138,7 @@ def test_passwords_never_printed(write: Write, capsys: pytest.CaptureFixture[str
         (["m.sql", "--rows", "0"], "--rows 0: expected a positive number"),
         (["m.sql", "--since", "nope.sql"], "--since nope.sql: not among the migration files"),
         (["--self-check", "m.sql"], "--self-check takes only --pg-bin and --format; not PATH"),
+        (["m.sql", "--pg-bin", "/nonexistent"], "--pg-bin /nonexistent: no such directory"),
     ],
 )
 def test_usage_errors(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 from pgwarden.embedded import Cluster, find_wheel_bin_dir
 from pgwarden.locks.forms import all_forms
+from pgwarden.report.trace_selfcheck import SelfCheckReport
 from pgwarden.trace.selfcheck import Scratch, check_form, self_check
 
 # A transactional form, a sampled one and one with a foreign key, all agreeing today.
@@ -33,3 +37,15 @@ def test_self_check_counts_per_major() -> None:
     assert major.major == 18
     assert major.counts()["agree"] == len(forms)
     assert sorted(seen) == sorted(IDS)
+    text, doc = io.StringIO(), io.StringIO()
+    report = SelfCheckReport(text)
+    report.major(major)
+    assert report.finish() == 0
+    assert text.getvalue().startswith("PostgreSQL 18 (")
+    assert f"{len(forms)} agree of {len(forms)} forms" in text.getvalue()
+    report = SelfCheckReport(doc, "json")
+    report.major(major)
+    assert report.finish() == 0
+    (m,) = json.loads(doc.getvalue())["majors"]
+    assert m["major"] == 18 and m["counts"]["agree"] == len(forms)
+    assert {f["form"] for f in m["forms"]} == set(IDS)

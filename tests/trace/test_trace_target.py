@@ -11,6 +11,7 @@ from trace_support import Write
 from pgwarden.embedded import find_pg_bin
 from pgwarden.errors import UsageError
 from pgwarden.trace import TraceOptions, trace_paths
+from pgwarden.trace.api import trace_plan
 from pgwarden.trace.schema import plan
 from pgwarden.trace.target import open_target
 
@@ -24,7 +25,7 @@ def test_throwaway_cluster_is_removed(major: int, write: Write) -> None:
     with open_target(pg_bin=pg_bin) as target:
         assert target.throwaway and target.commit and target.major == major
         dsn = target.dsn
-        result = trace_paths([str(mig)], TraceOptions(pg_bin=pg_bin))
+        result = trace_plan(plan([str(mig)]), target, TraceOptions(pg_bin=pg_bin))
     assert result.major == major and result.throwaway and result.exit_code == 0
     assert result.statements()[1].locks[0].mode.name == "ShareLock"
     with pytest.raises(psycopg.OperationalError):

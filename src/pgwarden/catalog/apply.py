@@ -350,8 +350,8 @@ def _drop(node: Any, cat: Catalog, new: bool) -> None:
             name = list_qname(obj)
             t = cat.tables.pop(name, None)
             if t is not None:
-                for i in [i.name for i in cat.indexes.values() if i.table == name]:
-                    cat.indexes.pop(i, None)
+                for i in cat.indexes_of(name):
+                    cat.indexes.pop(i.name, None)
                 for col in t.columns.values():
                     if col.sequence is not None:
                         cat.tables.pop(col.sequence, None)

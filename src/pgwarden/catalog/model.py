@@ -6,7 +6,7 @@ import copy as _copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -101,6 +101,60 @@ class Table:
         return [c for c in self.constraints.values() if c.kind == "foreign_key"]
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class VersionedDict(dict[_K, _V]):
+    """A dict that counts its changes, so maps derived from it know when to rebuild."""
+
+    version: int = 0
+
+    def _bump(self) -> None:
+        self.version += 1
+
+    def __setitem__(self, key: _K, value: _V) -> None:
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: _K) -> None:
+        self.version += 1
+        super().__delitem__(key)
+
+    def pop(self, key: _K, *default: Any) -> Any:
+        self.version += 1
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[_K, _V]:
+        self.version += 1
+        return super().popitem()
+
+    def setdefault(self, key: _K, default: Any = None) -> Any:
+        self.version += 1
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kw: Any) -> None:
+        self.version += 1
+        super().update(*args, **kw)
+
+    def clear(self) -> None:
+        self.version += 1
+        super().clear()
+
+
+def _derived(source: dict[Any, Any], cache: tuple[Any, int, Any] | None) -> Any | None:
+    """The cached map derived from `source` if still current, else None."""
+    version = getattr(source, "version", None)
+    if cache is not None and cache[0] is source and cache[1] == version and version is not None:
+        return cache[2]
+    return None
+
+
+def _touch(d: dict[Any, Any]) -> None:
+    if isinstance(d, VersionedDict):
+        d._bump()
+
+
 @dataclass(slots=True)
 class Catalog:
     """Mutable schema state; `copy()` before analysing a file whose effects must not persist.
@@ -120,21 +174,40 @@ class Catalog:
     statistics: dict[QualifiedName, QualifiedName] = field(default_factory=dict)  # -> table
     default_tablespace: str | None = None  # SET default_tablespace in force
     _token: object = field(default_factory=object, compare=False, repr=False)
+    # Reverse maps (indexes by table, foreign keys by referenced table), rebuilt when the
+    # versioned dicts they come from change; scanning every index per lookup was a hot spot.
+    _by_table: Any = field(default=None, compare=False, repr=False, init=False)
+    _refs: Any = field(default=None, compare=False, repr=False, init=False)
+
+    def __post_init__(self) -> None:
+        if type(self.tables) is not VersionedDict:
+            self.tables = VersionedDict(self.tables)
+        if type(self.indexes) is not VersionedDict:
+            self.indexes = VersionedDict(self.indexes)
 
     def table(self, name: QualifiedName | None) -> Table | None:
         return self.tables.get(name) if name else None
 
     def indexes_of(self, table: QualifiedName) -> list[Index]:
-        return [i for i in self.indexes.values() if i.table == table]
+        by_table = _derived(self.indexes, self._by_table)
+        if by_table is None:
+            by_table = {}
+            for i in self.indexes.values():
+                by_table.setdefault(i.table, []).append(i)
+            self._by_table = (self.indexes, getattr(self.indexes, "version", None), by_table)
+        return list(by_table.get(table, ()))
 
     def referencing(self, table: QualifiedName) -> list[tuple[Table, Constraint]]:
         """Foreign keys elsewhere that point at `table`."""
-        out = []
-        for t in self.tables.values():
-            for c in t.constraints.values():
-                if c.kind == "foreign_key" and c.references == table:
-                    out.append((t, c))
-        return out
+        refs = _derived(self.tables, self._refs)
+        if refs is None:
+            refs = {}
+            for t in self.tables.values():
+                for c in t.constraints.values():
+                    if c.kind == "foreign_key" and c.references is not None:
+                        refs.setdefault(c.references, []).append((t, c))
+            self._refs = (self.tables, getattr(self.tables, "version", None), refs)
+        return list(refs.get(table, ()))
 
     def owned_sequences(self, table: QualifiedName) -> list[QualifiedName]:
         """Sequences of the table's serial and identity columns."""
@@ -151,7 +224,10 @@ class Catalog:
     def edit_table(self, name: QualifiedName | None) -> Table | None:
         """The table, safe to change in place (cloned first if another catalog shares it)."""
         t = self.tables.get(name) if name else None
-        if t is None or t.owner is self._token:
+        if t is None:
+            return None
+        _touch(self.tables)  # the caller is about to change it: derived maps go stale
+        if t.owner is self._token:
             return t
         t = t.clone()
         t.owner = self._token
@@ -161,7 +237,10 @@ class Catalog:
     def edit_index(self, name: QualifiedName) -> Index | None:
         """The index, safe to change in place (cloned first if another catalog shares it)."""
         i = self.indexes.get(name)
-        if i is None or i.owner is self._token:
+        if i is None:
+            return None
+        _touch(self.indexes)
+        if i.owner is self._token:
             return i
         i = _copy.copy(i)
         i.owner = self._token
@@ -195,7 +274,7 @@ class Catalog:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, dict):  # containers are copied; list values (enums) too
-                value = dict(value)
+                value = type(value)(value)
                 if value and isinstance(next(iter(value.values())), list):
                     value = {k: list(v) for k, v in value.items()}
             elif isinstance(value, set | list):

@@ -58,11 +58,14 @@ def run(args: argparse.Namespace) -> int:
     result = run_all(
         names, cfg, args.out, args.pg_bin, progress=lambda m: console.print(f"[dim]{m}[/dim]")
     )
+    # Metrics down, strategies across: fits an 80-column terminal side by side.
     table = Table(title=f"PostgreSQL {result.major}: same migration, same backup")
-    for title, _ in COLUMNS:
-        table.add_column(title, justify="left" if title == "strategy" else "right")
-    for r in rows(result.runs):
-        table.add_row(*r)
+    table.add_column("")
+    for r in result.runs:
+        table.add_column(r.strategy, justify="right")
+    values = rows(result.runs)
+    for i, (title, _) in enumerate(COLUMNS[1:], start=1):
+        table.add_row(title, *(v[i] for v in values))
     console.print(table)
     console.print(
         f"plot: {result.plot_path or 'install matplotlib for the plot'}   json: {result.json_path}"

@@ -235,16 +235,21 @@ def _backup_reason(b: Backup, needs: Needs, conflicting: bool) -> Reason:
     strongest = max((n.mode for n in needs.needs), default=None)
     blocks_reads = strongest is not None and strongest.conflicts_with(LockMode.AccessShareLock)
     if conflicting or (blocks_reads and b.tables == 0):
-        held = ", ".join(b.holds)
+        held = [
+            f"{r} (copied already, still locked)"
+            if r in b.passed
+            else f"{r} (not reached yet)"
+            if r in b.ahead
+            else f"{r} (being copied)"
+            if r == b.copying
+            else r
+            for r in b.holds
+        ]
         locked = (
-            f"; it holds ACCESS SHARE on {held} until it ends"
+            f"; it holds ACCESS SHARE on {', '.join(held)} until it ends"
             if held
             else "; it takes ACCESS SHARE on every table it dumps and keeps it to the end"
         )
-        if b.passed:
-            locked += f" (already copied {', '.join(b.passed)}: still locked)"
-        if b.ahead:
-            locked += f" (will reach {', '.join(b.ahead)})"
         return Reason(
             Verdict.WAIT,
             "backup",

@@ -47,7 +47,9 @@ def add_column(
                 recurse=recurse,
             )
         elif ct == "CONSTR_GENERATED":
-            if c.generated_kind != "v":  # PG 18 virtual generated columns store nothing
+            if c.generated_kind == "v":  # PG 18 virtual generated columns store nothing
+                ctx.requires(eff, 18, "a VIRTUAL generated column")
+            else:
                 ctx.rewrite(
                     eff,
                     name,

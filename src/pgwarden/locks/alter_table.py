@@ -74,6 +74,14 @@ _LIGHT_RELOPTIONS = frozenset(
         "autosummarize",
     }
 )
+# Subcommands newer than PostgreSQL 12 (ALTER TABLE docs of each release).
+_SINCE = {
+    "AT_DropExpression": 13,
+    "AT_SetCompression": 14,
+    "AT_SetAccessMethod": 15,
+    "AT_SetExpression": 17,
+    "AT_DetachPartitionFinalize": 14,
+}
 # Subcommands that act on the named table only, even without ONLY: ATPrepCmd does not recurse
 # for them ("This command never recurses"), or they are about one relation by nature.
 NO_RECURSE = frozenset(
@@ -233,6 +241,11 @@ def _subcommand(
     eff: Effect,
     recurse: bool,
 ) -> tuple[str, M]:
+    since = _SINCE.get(sub)
+    if since is not None:
+        ctx.requires(
+            eff, since, SIMPLE.get(sub, (sub.removeprefix("AT_"), M.AccessExclusiveLock))[0]
+        )
     if sub == "AT_AlterConstraint":
         return constraints.alter_constraint(cmd, name, table, ctx, eff)
     if sub in SIMPLE:

@@ -82,7 +82,7 @@ def add_constraint(
     if ct == "CONSTR_NOTNULL":
         # PostgreSQL 18 accepts NOT NULL constraints NOT VALID: no scan until VALIDATE.
         # https://www.postgresql.org/docs/18/sql-altertable.html
-        if not_valid and ctx.version >= 18:
+        if not_valid and ctx.requires(eff, 18, "NOT NULL ... NOT VALID"):
             eff.cause("not-valid:not-null", name, con.conname or "", column)
             return "ADD NOT NULL NOT VALID", M.AccessExclusiveLock
         ctx.scan(eff, name, recurse=recurse)
@@ -113,7 +113,8 @@ def alter_constraint(
     as ADD FOREIGN KEY) and validates the rows."""
     d = cmd.def_
     con = table.constraints.get(d.conname) if table is not None and d is not None else None
-    if getattr(d, "alterEnforceability", False) and ctx.version >= 18:
+    enforceability = bool(getattr(d, "alterEnforceability", False))
+    if enforceability and ctx.requires(eff, 18, "ALTER CONSTRAINT [NOT] ENFORCED"):
         if con is not None and con.kind == "foreign_key" and con.references is not None:
             mode = M.ShareRowExclusiveLock if d.is_enforced else M.AccessExclusiveLock
             ctx.lock(eff, con.references, mode, "foreign-key triggers change", recurse=False)
@@ -201,6 +202,7 @@ def detach(
     part = qname(cmd.def_.name)
     if cmd.def_.concurrent:
         # PostgreSQL 14+; runs in two transactions, so never inside a transaction block.
+        ctx.requires(eff, 14, "DETACH PARTITION CONCURRENTLY")
         eff.transactional = False
         ctx.lock(eff, part, M.ShareUpdateExclusiveLock, "partition detached concurrently")
         return "DETACH PARTITION CONCURRENTLY", M.ShareUpdateExclusiveLock

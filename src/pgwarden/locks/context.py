@@ -24,6 +24,14 @@ class Context:
     def setting(self, name: str) -> str | None:
         return self.settings.get(name.lower())
 
+    def requires(self, effect: Effect, since: int, what: str) -> bool:
+        """Syntax older servers reject: reported as unknown (with a note), never guessed."""
+        if self.version >= since:
+            return True
+        effect.unknown = True
+        effect.note = f"{what} needs PostgreSQL {since}+ (target: {self.version})"
+        return False
+
     def table(self, name: QualifiedName | None) -> Table | None:
         return self.catalog.table(name)
 

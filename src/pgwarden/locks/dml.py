@@ -210,6 +210,7 @@ def delete(node: Any, ctx: Context) -> Effect:
 @handles("MergeStmt")
 def merge(node: Any, ctx: Context) -> Effect:
     eff = _write("MERGE", node, ctx)
+    ctx.requires(eff, 15, "MERGE")
     target = qname(node.relation)
     for when in node.mergeWhenClauses or ():
         cmd = enum_name(when.commandType)

@@ -46,6 +46,7 @@ def reindex(node: Any, ctx: Context) -> Effect:
     target = qname(node.relation) if node.relation is not None else None
     eff = Effect(kind="REINDEX" + (" CONCURRENTLY" if concurrent else ""))
     if concurrent:
+        ctx.requires(eff, 12, "REINDEX CONCURRENTLY")
         eff.transactional = False
     if target is None:
         eff.kind += f" {kind.removeprefix('REINDEX_OBJECT_')}"

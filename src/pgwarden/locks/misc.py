@@ -121,6 +121,8 @@ def grant(node: Any, ctx: Context) -> Effect:
 def create_trigger(node: Any, ctx: Context) -> Effect:
     name = qname(node.relation)
     eff = Effect(kind="CREATE TRIGGER" if not node.replace else "CREATE OR REPLACE TRIGGER")
+    if node.replace:
+        ctx.requires(eff, 14, "CREATE OR REPLACE TRIGGER")
     mode = M.ShareRowExclusiveLock
     ctx.lock(eff, name, mode, "CREATE TRIGGER blocks writes")
     if node.isconstraint and node.constrrel is not None:

@@ -12,6 +12,7 @@ from pgwarden.embedded import Cluster
 from pgwarden.errors import UsageError
 from pgwarden.rehearse.copy import DEFAULT_SAMPLE_ROWS, CopyPlan, build_copy, copy_stats
 from pgwarden.rehearse.copy import major_warning as _major_warning
+from pgwarden.rehearse.errors import RehearseError
 from pgwarden.rehearse.extrapolate import estimates, lock_windows
 from pgwarden.rehearse.model import CopyInfo, RehearseResult
 from pgwarden.rehearse.offending import find_offending
@@ -60,16 +61,28 @@ def rehearse(options: RehearseOptions, progress: Callable[[str], None] = _quiet)
 
     validate(options)
     check_parse(options.migrations)  # a file that does not parse stops us before any work
-    progress("starting the throwaway cluster")
-    cluster = start_cluster(options.pg_bin)
-    try:
-        plan = CopyPlan(options.full, options.sample_rows, options.tables, options.pg_bin)
-        with open_source(options.source) as src:
+    plan = CopyPlan(options.full, options.sample_rows, options.tables, options.pg_bin)
+    # Connect first (bad credentials fail fast); the transaction, and with it the snapshot
+    # that holds back vacuum on the source, only starts once the copy's cluster is up.
+    with open_source(options.source) as src:
+        progress("starting the throwaway cluster")
+        cluster = start_cluster(options.pg_bin)
+        try:
             snapshot = export_snapshot(src.conn)
             progress(f"reading {src.label}")
             info = read_source(src)
+            if info.major > cluster.major:
+                raise RehearseError(
+                    f"{src.label} runs PostgreSQL {info.major}, newer than the copy's "
+                    f"{cluster.major}: its pg_dump cannot read the source; pass --pg-bin with "
+                    f"PostgreSQL {info.major} binaries (or drop --pg-bin for the embedded 18)"
+                )
             hist = history(src.conn) if options.migrations else {}
             copy = build_copy(cluster, src, options.source, info, snapshot, plan, progress)
+        except BaseException:
+            cluster.stop()
+            raise
+    try:
         warnings = [w for w in (_major_warning(info.major, copy.major),) if w]
         if snapshot is None:
             warnings.append(

@@ -83,7 +83,7 @@ def build_copy(
             copied = _all_rows(info.tables, read_tables(copy))
     return CopyInfo(
         copy_dsn,
-        f"throwaway PostgreSQL {version} ({bin_label(cluster, plan.pg_bin)})",
+        f"throwaway {version} ({bin_label(cluster, plan.pg_bin)})",
         database,
         major,
         version,

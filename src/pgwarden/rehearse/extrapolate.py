@@ -4,7 +4,7 @@ A statement that scanned or rewrote tables is assumed to grow linearly with them
 time times (source rows / copy rows) of the largest such ratio among those tables; for a
 rewrite, the ratio of table sizes (pages) is preferred, as a rewrite copies pages. Statements
 that touch no rows (metadata-only DDL) keep their measured time. The copy runs with fsync off
-and a cold-ish cache, so treat the figure as an order of magnitude, not a promise.
+and a warm cache, so treat the figure as an order of magnitude, not a promise.
 
 A lock window is a run of consecutive statements during which an existing table stays locked
 in a mode that blocks writes (SHARE or stronger): the lock is held until the transaction ends,

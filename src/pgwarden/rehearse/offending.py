@@ -179,7 +179,7 @@ def _loop(rv: Any, values: list[tuple[str, str]], where: Any) -> _Search | None:
     if _DOLLAR in body:
         return None
     query = sql.SQL(f"DO {_DOLLAR}\n{body}\n{_DOLLAR}")
-    how = "found by pgwarden: the first row of the copy the statement fails on"
+    how = "found by pgwarden on the copy: the first row the statement fails on"
     return _Search(query, how, True)
 
 
@@ -196,8 +196,7 @@ def _run(copy_dsn: str, search: _Search) -> Offending | None:
             rows = conn.execute(search.query).fetchall()
         except psycopg.Error as exc:
             if search.loop and exc.sqlstate == FOUND and exc.diag.message_primary:
-                why = exc.diag.message_detail or ""
-                return Offending((redact(exc.diag.message_primary),), f"{search.how} ({why})")
+                return Offending((redact(exc.diag.message_primary),), search.how)
             return None
         finally:
             conn.rollback()

@@ -177,11 +177,8 @@ def _copy_table(
 
 def _described(step: Step, copied: int, rows: int) -> CopiedTable:
     t = step.table
-    notes = [f"follows {fk.name} to {fk.parent_name}" for fk in step.follow]
-    notes += [
-        f"{fk.name} to {fk.parent_name} not preserved ({why}; FK checks off while loading)"
-        for fk, why in step.broken
-    ]
+    notes = [f"{fk.name} -> {fk.parent_name} followed" for fk in step.follow]
+    notes += [f"{fk.name} -> {fk.parent_name} not followed: {why}" for fk, why in step.broken]
     if step.broken:
         how = "fk-not-preserved"
     elif step.follow:

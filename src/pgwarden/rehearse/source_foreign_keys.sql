@@ -2,9 +2,10 @@
 -- for each partition of a referenced partitioned table (same conrelid as their parent
 -- constraint) are skipped. `parent_leaves`: the tables holding the referenced rows;
 -- `ref_types`: the referenced columns' types, to cast the list of copied keys to.
+-- (`%%`: this query takes parameters, so a literal percent sign is doubled.)
 SELECT con.conrelid::int8 AS child,
        con.confrelid::int8 AS parent,
-       format('%I.%I', pn.nspname, pc.relname) AS parent_name,
+       format('%%I.%%I', pn.nspname, pc.relname) AS parent_name,
        con.conname,
        ARRAY(
            SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(num, ord)
@@ -22,9 +23,10 @@ SELECT con.conrelid::int8 AS child,
            JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
            ORDER BY k.ord
        ) AS ref_types,
-       ARRAY(
+       -- pg_partition_tree() returns no rows for a plain table: it is its own only leaf.
+       CASE WHEN pc.relkind = 'p' THEN ARRAY(
            SELECT pt.relid::int8 FROM pg_partition_tree(con.confrelid) AS pt WHERE pt.isleaf
-       ) AS parent_leaves
+       ) ELSE ARRAY[con.confrelid::int8] END AS parent_leaves
 FROM pg_constraint con
 JOIN pg_class pc ON pc.oid = con.confrelid
 JOIN pg_namespace pn ON pn.oid = pc.relnamespace

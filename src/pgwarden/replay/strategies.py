@@ -117,7 +117,11 @@ def backoff(dsn: str, sql: str, clock: Clock, deadline: float) -> Outcome:
 
 
 def pgwarden(dsn: str, sql: str, clock: Clock, deadline: float) -> Outcome:
-    """The real runner, invoked as a user would: `pgwarden migrate DIR --dsn ...`."""
+    """The real runner, invoked as a user would: `pgwarden migrate DIR --dsn ... --format json`.
+
+    Its JSON-lines events are read as they arrive, so the commit time is the moment the runner
+    reports `migration_applied`, not when the process has exited.
+    """
     out = Outcome("pgwarden", clock())
     with tempfile.TemporaryDirectory(prefix="pgwarden-replay-") as tmp:
         Path(tmp, "0001_replay.sql").write_text(sql + ";\n")
@@ -134,25 +138,27 @@ def pgwarden(dsn: str, sql: str, clock: Clock, deadline: float) -> Outcome:
             "--max-wait",
             f"{max(1, int(deadline - clock()))}s",
         ]
-        proc = subprocess.run(
-            cmd,
-            capture_output=True,
-            text=True,
-            env=os.environ.copy(),
-            timeout=max(5.0, deadline - clock() + 30),
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()
         )
-    out.ended = clock()
-    out.ok = proc.returncode == 0
-    for line in proc.stdout.splitlines():
-        try:
-            ev = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(ev, dict) and ev.get("event") in ("attempt", "attempt_started"):
-            out.attempts += 1
-    out.attempts = max(out.attempts, 1 if out.ok else 0)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            kind = ev.get("event") if isinstance(ev, dict) else None
+            if kind == "attempt":
+                out.attempts += 1
+            elif kind == "migration_applied":
+                out.ended = clock()
+        stderr = proc.stderr.read() if proc.stderr else ""
+        proc.wait(timeout=max(5.0, deadline - clock() + 30))
+    out.ok = proc.returncode == 0 and out.ended is not None
+    if out.ended is None:
+        out.ended = clock()
     if not out.ok:
-        out.error = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        out.error = (stderr.strip().splitlines() or ["failed"])[-1]
     return out
 
 

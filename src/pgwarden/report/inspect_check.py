@@ -64,8 +64,18 @@ def backup_line(b: Backup) -> str:
 def wait_line(report: CheckReport, waited: float) -> str:
     """One plain line per poll of `check --wait` when the output is not a terminal."""
     stamp = report.snapshot.taken_at.strftime("%H:%M:%S")
-    first = report.decision.blocking[0].message if report.decision.blocking else "nothing blocks"
-    return f"{stamp} waited {fd(waited)}: {verdict_headline(report)}: {first}"
+    backups = {b.pid: b for b in report.backups}
+    parts = []
+    for r in report.decision.blocking:
+        b = backups.get(r.pid) if r.code == "backup" and r.pid is not None else None
+        if b is not None:
+            done = f" {b.dump_fraction:.0%} of the dump" if b.dump_fraction is not None else ""
+            eta = f", ETA {fd(b.eta)}" if b.eta is not None else ""
+            parts.append(f"{b.tool} pid {b.pid}{done}{eta}")
+        else:
+            parts.append(f"{r.code} " + (f"pid {r.pid}" if r.pid else r.relation or ""))
+    what = "; ".join(parts) or "nothing blocks"
+    return f"{stamp} waited {fd(waited)}: {verdict_headline(report)}: {what}"
 
 
 def check_renderable(report: CheckReport, dsn: str, waited: float | None = None) -> Any:

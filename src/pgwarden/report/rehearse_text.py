@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
+from pgwarden.locks.modes import LockMode
 from pgwarden.rehearse.model import CopiedTable, CopyInfo, RehearseResult
 from pgwarden.report.trace_common import TRANSACTION_LABEL, duration, grouped, short_sql
 from pgwarden.trace.model import ServerError, StatementTrace
@@ -28,8 +29,8 @@ def copied_text(t: CopiedTable, sample_rows: int) -> str:
         "full": f"all {t.rows:,} rows",
         "all": f"all {t.rows:,} rows",
         "sampled": f"sampled {t.rows:,} of {src}",
-        "fk": f"sampled {t.rows:,} of {src}, following foreign keys",
-        "fk-not-preserved": f"sampled {t.rows:,} of {src}, FK not preserved",
+        "fk": f"sampled {t.rows:,} of {src}, rows whose parents were copied",
+        "fk-not-preserved": f"sampled {t.rows:,} of {src}, loaded with FK checks off",
         "schema-only": "schema only",
     }.get(t.how, t.how)
     return f"{text} ({t.note})" if t.note else text
@@ -119,7 +120,7 @@ class _Writer:
         for g in grouped(st.locks):
             if g.relkind == "index" and not g.new:
                 continue
-            mode = g.strongest.name
+            mode = g.strongest.sql_name
             strong = not g.new and "writes" in g.blocks
             shown = f"[bold red]{mode}[/bold red]" if strong else mode
             self.p(f"    lock {shown} {escape(g.relation)} [dim]— {escape(g.blocks)}[/dim]")
@@ -166,7 +167,7 @@ class _Writer:
             held = "unknown" if w.production_ms is None else f"~{duration(w.production_ms)}"
             verdict = "[bold red]OVER BUDGET[/bold red]" if w.over_budget else "[green]ok[/green]"
             self.p(
-                f"  {escape(w.relation)} {w.mode} held {held} in production "
+                f"  {escape(w.relation)} {LockMode[w.mode].sql_name} held {held} in production "
                 f"[dim]({escape(w.path)}:{lines})[/dim] {verdict}"
             )
 

@@ -190,7 +190,8 @@ class LiveSink:
         elif isinstance(e, ev.RunnerLockWaiting):
             self._state = "waiting for the runner lock (another runner is migrating)"
         elif isinstance(e, (ev.MigrationApplied, ev.MigrationFailed, ev.MigrationAborted)):
-            self._done += isinstance(e, ev.MigrationApplied)
+            if isinstance(e, ev.MigrationApplied):
+                self._done += 1
             self._version, self._statement, self._state, self._waiting = "", "", "", None
 
     def _render(self) -> RenderableType:

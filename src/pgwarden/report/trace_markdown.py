@@ -25,16 +25,16 @@ def _code(text: str, limit: int = 80) -> str:
 
 
 def _locks(s: StatementTrace) -> tuple[str, str]:
+    """(new locks, what is blocked while the statement runs: held and new locks together)."""
     groups = [g for g in grouped(s.locks) if g.relkind != "index"] or grouped(s.locks)
-    if not groups:
-        return "—", "—"
     locks = "<br>".join(
         f"{'**' if not g.new and 'writes' in g.blocks else ''}{g.strongest.name}"
         f"{'**' if not g.new and 'writes' in g.blocks else ''} on `{_cell(g.relation)}`"
         for g in groups
     )
-    effect = "<br>".join(_cell(g.blocks) for g in groups)
-    return locks, effect
+    in_force = [g for g in grouped(s.locks + s.held) if g.relkind != "index" and not g.new]
+    effect = "<br>".join(f"`{_cell(g.relation)}`: {_cell(g.blocks)}" for g in in_force)
+    return locks or "—", effect or "—"
 
 
 def _statement_row(s: StatementTrace) -> str:
@@ -75,12 +75,12 @@ def write_markdown(result: TraceResult, out: TextIO) -> None:
         "",
         f"Traced on {_cell(r.target)}"
         + (f"; schema from {', '.join(f'`{p}`' for p in r.setup)}" if r.setup else "")
-        + (f"; {r.fill[0].rows if r.fill else 0} generated rows per table" if r.fill else "")
+        + (f"; tables filled with {r.rows} generated rows" if r.rows else "")
         + ".",
     ]
     if r.setup_error is not None:
         lines += ["", *_error(r.setup_error, "Schema setup failed")]
-    header = ["Line", "Statement", "New locks", "Blocks", "Held", "Rewrites", "Time"]
+    header = ["Line", "Statement", "New locks", "Blocked while it runs", "Held", "Rewrites", "Time"]
     if r.compared:
         header.append("Model")
     for f in r.files:

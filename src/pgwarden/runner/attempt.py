@@ -26,6 +26,7 @@ from pgwarden.runner.events import (
     Retry,
     StatementDone,
     StatementStarted,
+    Waiting,
 )
 from pgwarden.runner.policy import Policy, human, pg_duration
 from pgwarden.runner.script import Step, Unit
@@ -133,8 +134,14 @@ class Executor:
                         f"{attempt} attempts; blockers seen: {describe_all(seen.values())}",
                         tuple(seen.values()),
                     ) from None
-                if any(is_long(b, self.policy.blocker_min_age) for b in r.blockers):
-                    continue  # wait_clear watches it and attempts the moment it ends
+                long = [b for b in r.blockers if is_long(b, self.policy.blocker_min_age)]
+                if long:
+                    # Not a race we can win: attempt the moment that transaction ends. (The
+                    # lock may be one the model does not name, e.g. a row lock or a DO block's
+                    # table, so watch the sessions themselves rather than the targets.)
+                    self.emit(Waiting(version, r.line, tuple(long), time.time()))
+                    self.waiter.watch(long, until=deadline)
+                    continue
                 short_retries += 1
                 backoff = self.policy.backoff(short_retries)
                 self.emit(Retry(version, attempt + 1, backoff))

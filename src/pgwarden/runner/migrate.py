@@ -37,7 +37,7 @@ from pgwarden.runner.events import (
 from pgwarden.runner.plan import PlanEntry, build_plan, load_directory
 from pgwarden.runner.policy import Policy, pg_duration
 from pgwarden.runner.preflight import PreflightReport, preflight
-from pgwarden.runner.script import Script, build_script
+from pgwarden.runner.script import Script, build_script, model_version
 from pgwarden.runner.signals import Abort
 from pgwarden.runner.waiter import Waiter
 from pgwarden.runner.watchdog import Watchdog
@@ -109,16 +109,23 @@ def dry_run(
         report = preflight(
             conn, scripts, policy, own_pids=[conn.info.backend_pid], lint_config=lint_config
         )
-    from pgwarden.runner.script import model_version
-
     config = (lint_config or LintConfig()).with_overrides(
         runner_timeouts=True, pg_version=model_version(server)
     )
-    # Lint every file so the catalog knows what earlier migrations created; report the pending.
-    result = lint_paths([str(f.path) for f in files], config) if files else None
-    if result is not None:
-        pending = {str(e.file.path) for e in todo if e.file is not None}
-        result.files = [fo for fo in result.files if fo.path in pending]
+    # Lint every file so the catalog knows what earlier migrations created, and report the
+    # pending ones as the runner will run them: transactional files inside one transaction.
+    result = None
+    if files:
+        paths = [str(f.path) for f in files]
+        in_tx = lint_paths(paths, config.with_overrides(assume_in_transaction=True))
+        outside = lint_paths(paths, config.with_overrides(assume_in_transaction=False))
+        how = {str(s.file.path): s.transactional for s in scripts}
+        result = in_tx
+        result.files = [
+            a if how[a.path] else b
+            for a, b in zip(in_tx.files, outside.files, strict=True)
+            if a.path in how
+        ]
     return DryRunResult(redact(dsn), tuple(plan), tuple(scripts), report, result)
 
 
@@ -174,6 +181,7 @@ def migrate(
                 emit(PreflightDone(report.blockers, report.source, report.verdict, report.reasons))
             if report.error:
                 emit(Notice(f"pgwarden check could not run ({report.error}); used own scan"))
+            abort.check("run")
             with _Session(dsn, app, control, policy, emit, abort) as session:
                 for entry, script in zip(todo, scripts, strict=True):
                     result.applied.append(session.apply(entry, script, run_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pgwarden.catalog import QualifiedName
@@ -72,46 +73,74 @@ def enum_name(value: Any) -> str:
     return value.name if hasattr(value, "name") else str(value)
 
 
-def range_vars(node: Any) -> list[Any]:
-    """Every RangeVar under a node (tables a query reads); iterative, so deep trees are fine."""
-    out: list[Any] = []
-    stack: list[Any] = [node]
+_CHILD_SLOTS: dict[type, tuple[str, ...]] = {}
+_SCALAR_POINTERS = ("char*", "Bitmapset*")
+
+
+def _child_slots(cls: type) -> tuple[str, ...]:
+    """Attributes of a pglast node class that can hold nodes (pointers, lists, `val`).
+
+    pglast describes each attribute's C type in `__slots__`; skipping strings, numbers,
+    booleans and enums makes a tree walk several times faster than trying every attribute.
+    """
+    names = _CHILD_SLOTS.get(cls)
+    if names is None:
+        from pglast import ast
+
+        spec = getattr(cls, "__slots__", ())
+        if isinstance(spec, dict):
+            keep = []
+            for attr, info in spec.items():
+                ctype = str(getattr(info, "c_type", info))
+                if (
+                    ctype == "ValUnion"
+                    or (ctype.endswith("*") and ctype not in _SCALAR_POINTERS)
+                    or isinstance(getattr(ast, ctype, None), type)
+                ):
+                    keep.append(attr)
+            names = tuple(keep)
+        else:
+            names = tuple(a for a in spec if a != "ancestors")
+        _CHILD_SLOTS[cls] = names
+    return names
+
+
+def iter_nodes(node: Any, prune: tuple[type, ...] = ()) -> Iterator[Any]:
+    """Every pglast node under `node` (itself included), depth first; iterative, so deep
+    trees are fine. The children of nodes of a `prune` type are not visited."""
     from pglast import ast
 
+    base = ast.Node
+    stack: list[Any] = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        cur = stack.pop()
-        if isinstance(cur, tuple | list):
-            stack.extend(cur)
+        cur = pop()
+        kind = type(cur)
+        if kind is tuple or kind is list:
+            extend(cur)
             continue
-        if not isinstance(cur, ast.Node):
+        if not isinstance(cur, base):
             continue
-        if isinstance(cur, ast.RangeVar):
-            out.append(cur)
+        yield cur
+        if prune and isinstance(cur, prune):
             continue
-        for attr in getattr(cur, "__slots__", ()):
+        for attr in _CHILD_SLOTS.get(kind) or _child_slots(kind):
             child = getattr(cur, attr, None)
-            if isinstance(child, ast.Node | tuple | list):
-                stack.append(child)
-    return out
+            if child is not None:
+                push(child)
+
+
+def range_vars(node: Any) -> list[Any]:
+    """Every RangeVar under a node (tables a query reads)."""
+    from pglast import ast
+
+    rv = ast.RangeVar
+    return [n for n in iter_nodes(node, (rv,)) if type(n) is rv]
 
 
 def cte_names(node: Any) -> set[str]:
     """Names of CTEs defined anywhere under a node (they look like RangeVars but are not tables)."""
     from pglast import ast
 
-    names: set[str] = set()
-    stack: list[Any] = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, tuple | list):
-            stack.extend(cur)
-            continue
-        if not isinstance(cur, ast.Node):
-            continue
-        if isinstance(cur, ast.CommonTableExpr) and cur.ctename:
-            names.add(cur.ctename)
-        for attr in getattr(cur, "__slots__", ()):
-            child = getattr(cur, attr, None)
-            if isinstance(child, ast.Node | tuple | list):
-                stack.append(child)
-    return names
+    cte = ast.CommonTableExpr
+    return {n.ctename for n in iter_nodes(node) if type(n) is cte and n.ctename}

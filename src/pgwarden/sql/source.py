@@ -281,7 +281,6 @@ def _preprocess(
         at = end
     parts.append(text[at:])
     sql = "".join(parts)
-    notices.sort(key=lambda n: (n.line, n.column))
     comments = [c for c in lexed.comments if not any(s <= c[0] < e for s, e, _ in regions)]
     return sql, comments
 
@@ -321,6 +320,7 @@ def parse_text(source: SqlSource, text: str) -> ParsedFile | ParseFailure:
     directives, file_ignores, bad = find_directives(sql, lines.at, comments)
     for d in bad:
         notices.append(Notice(d.line, d.column, d.problem or "malformed pgwarden directive"))
+    notices.sort(key=lambda n: (n.line, n.column))
     statements: list[Statement] = []
     in_block = False
     prev_end = 0

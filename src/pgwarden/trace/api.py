@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pgwarden.config import LintConfig
 from pgwarden.db import connect
@@ -83,9 +84,7 @@ def trace_plan(the_plan: Plan, target: Target, options: TraceOptions) -> TraceRe
                     break
     finally:
         tracer.close()
-        if shared and not conn.closed:
-            conn.execute("ROLLBACK")  # --dsn without --commit: leave the database as it was
-        conn.close()
+        _end(conn, rollback=shared)
     ran = {f.path for f in files}
     return TraceResult(
         target.label,
@@ -101,4 +100,18 @@ def trace_plan(the_plan: Plan, target: Target, options: TraceOptions) -> TraceRe
         setup_error,
         the_plan.skipped,
         tuple(p.display for p in the_plan.traced if p.display not in ran),
+        options.rows,
     )
+
+
+def _end(conn: Any, *, rollback: bool) -> None:
+    """Close the traced session; --dsn without --commit rolls back (closing would, too)."""
+    import psycopg
+
+    try:
+        if rollback and not conn.closed:
+            conn.execute("ROLLBACK")
+    except psycopg.Error:
+        pass  # a broken connection: the server rolls back when the session ends
+    finally:
+        conn.close()

@@ -10,7 +10,7 @@ rolled back at the end, and a file's BEGIN/COMMIT become a savepoint.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pgwarden.lint import StatementOut
@@ -61,6 +61,7 @@ class FileTracer:
     connect_sampler: Any  # () -> a new autocommit connection to the same database
     _sampler_conn: Any = None
     _mode: str = "file"
+    _notes: list[str] = field(default_factory=list)
 
     def close(self) -> None:
         if self._sampler_conn is not None:
@@ -77,7 +78,8 @@ class FileTracer:
         start = relations(self.conn)
         names.learn(start)
         names.existing_at_start = frozenset(start)
-        notices = [f"{n.line}:{n.column}: {n.message}" for n in parsed.notices]
+        # Sampled statements add their problems to the same list (self._notes).
+        notices = self._notes = [f"{n.line}:{n.column}: {n.message}" for n in parsed.notices]
         out: list[StatementTrace] = []
         tx_open = mode != "as-written"
         before: Snapshot | None = None
@@ -186,6 +188,8 @@ class FileTracer:
         except psycopg.Error as exc:
             raise _Failed(server_error(exc, st, path)) from None
         names.learn(rels_after)
+        if obs.problem:
+            self._notes.append(f"{st.line}:{st.column}: {obs.problem}")
         return self._build(st, so, path, names, obs, rels_before, sampled=True)
 
     def _build(

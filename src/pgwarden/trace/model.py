@@ -161,6 +161,7 @@ class TraceResult:
     setup_error: ServerError | None = None
     skipped: tuple[str, ...] = ()  # down migrations not run
     not_run: tuple[str, ...] = ()  # traced files after a failure
+    rows: int | None = None  # --rows: generated rows per table asked for
 
     @property
     def failed(self) -> bool:

@@ -89,6 +89,7 @@ class Observation:
     scans: tuple[Relation, ...]
     duration_ms: float
     rows: int | None
+    problem: str = ""  # e.g. the sampling session failed: the locks may be incomplete
 
 
 def changed_storage(before: dict[int, Relation], after: dict[int, Relation]) -> list[Relation]:

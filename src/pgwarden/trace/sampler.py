@@ -31,9 +31,10 @@ class Sampler:
 
     The gate makes sure short statements are seen. Before the statement starts, the sampling
     session opens a REPEATABLE READ transaction (a snapshot) and, in a savepoint, locks the
-    statement's tables in ACCESS EXCLUSIVE mode (NOWAIT: never waits itself). The statement then
-    queues for its first table lock, which the sampler reads (a wait it caused, so recorded as
-    granted), and rolls back to the savepoint to let it through. The snapshot stays until the
+    statement's tables in EXCLUSIVE mode (NOWAIT: it never waits itself). EXCLUSIVE lets the
+    ACCESS SHARE lookups statements make first pass and stops any stronger lock, so the statement
+    queues for its real table lock; the sampler reads it (a wait it caused, so recorded as
+    granted) and rolls back to the savepoint to let it through. The snapshot stays until the
     statement waits for it: the CONCURRENTLY forms wait for every older snapshot before they
     finish, as they would for any open transaction in production, holding their session-level
     locks meanwhile. Lock modes are never changed, only when the statement gets them.
@@ -67,7 +68,7 @@ class Sampler:
         from psycopg import sql
 
         self.conn.execute("SAVEPOINT pgwarden_gate")
-        query = sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT").format(
+        query = sql.SQL("LOCK TABLE ONLY {} IN EXCLUSIVE MODE NOWAIT").format(
             sql.SQL(", ").join(sql.Identifier(s, n) for s, n in self.gate_tables)
         )
         try:
@@ -161,5 +162,6 @@ def run_sampled(
         (),
         duration_ms,
         rows,
+        f"lock sampling failed ({sampler.error}): locks may be missing" if sampler.error else "",
     )
     return obs, after

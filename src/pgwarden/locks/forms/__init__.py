@@ -8,6 +8,7 @@ list (`python -m pgwarden.locks.doc`), so the documented table and the verified 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -42,13 +43,15 @@ def all_forms() -> list[Form]:
     return out
 
 
-def _statements(text: str, display: str) -> list[Any]:
+@cache
+def _statements(text: str, display: str) -> tuple[Any, ...]:
+    """Parsed once: the analysis only reads the nodes."""
     from pgwarden.sql import ParsedFile, SqlSource, parse_source
 
     parsed = parse_source(SqlSource(display, None, text))
     if not isinstance(parsed, ParsedFile):
         raise ValueError(str(parsed))
-    return [st.node for st in parsed.statements]
+    return tuple(st.node for st in parsed.statements)
 
 
 def catalog_for(form: Form) -> Catalog:
