@@ -144,7 +144,9 @@ def _wait_for_waiters(admin_dsn: str, n: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         while time.monotonic() < deadline:
-            row = conn.execute("SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted").fetchone()
+            row = conn.execute(
+                "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted"
+            ).fetchone()
             if row and row[0] >= n:
                 return
             time.sleep(0.05)

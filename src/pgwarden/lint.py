@@ -11,11 +11,13 @@ from pgwarden.catalog import Catalog
 from pgwarden.catalog.apply import apply_statement
 from pgwarden.config import LintConfig
 from pgwarden.errors import UsageError
-from pgwarden.locks.modes import LockMode, blocks
+from pgwarden.locks.modes import Blocks, LockMode, blocks
 from pgwarden.locks.session import Analysed, simulate
 from pgwarden.rules.base import FileContext, Finding, Rule, Severity, all_rules, get_rule
 from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, discover, parse_source
 from pgwarden.sql.directives import ALL
+
+_BLOCKS: dict[str, Blocks] = {}  # per mode name: a report asks once per lock, ~15k times
 
 
 @dataclass(slots=True)
@@ -27,7 +29,7 @@ class LockOut:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        b = blocks(LockMode[self.mode])
+        b = _BLOCKS.get(self.mode) or _BLOCKS.setdefault(self.mode, blocks(LockMode[self.mode]))
         return {
             "relation": self.relation,
             "mode": self.mode,
@@ -117,7 +119,7 @@ def load_schema(paths: Iterable[str], catalog: Catalog) -> list[ParseFailure]:
     Statements the catalog cannot model (INSERTs, DO blocks, functions) are skipped.
     """
     errors: list[ParseFailure] = []
-    for src in discover(list(paths)):
+    for src in discover(list(paths), must_exist=True):
         parsed = parse_source(src)
         if isinstance(parsed, ParseFailure):
             errors.append(parsed)

@@ -81,7 +81,7 @@ def run(paths: list[str], config: LintConfig) -> LintResult:
     from pgwarden.lint import LintResult
 
     items = [_Item(src, read_bytes(src)) for src in discover(paths)]
-    schema = [_Item(src, read_bytes(src)) for src in discover(list(config.schema))]
+    schema = [_Item(s, read_bytes(s)) for s in discover(list(config.schema), must_exist=True)]
     cache = _open_cache(paths, config, items, schema)
     first = next((i for i, it in enumerate(items) if it.out is None), len(items))
     result = LintResult()

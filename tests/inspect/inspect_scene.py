@@ -51,6 +51,7 @@ class Dump:
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.read = 0
         self._stop = threading.Event()
+        self.paused = threading.Event()  # set: stop reading, so pg_dump blocks on its output
         self._chunk, self._pause = chunk, pause
         self._thread = threading.Thread(target=self._reader, daemon=True)
         self._thread.start()
@@ -58,6 +59,9 @@ class Dump:
     def _reader(self) -> None:
         assert self.proc.stdout is not None
         while not self._stop.is_set():
+            if self.paused.is_set():
+                time.sleep(0.02)
+                continue
             data = self.proc.stdout.read1(self._chunk)
             if not data:
                 return

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from inspect_scene import Scene
 
 from pgwarden.cli.main import main
+from pgwarden.config import LintConfig
+from pgwarden.inspect.check import CheckOptions, check_once
+from pgwarden.inspect.needs import needs_for_paths
 from pgwarden.inspect.tree import BlockerTree, Node, build_tree
+from pgwarden.inspect.verdict import Thresholds
 
 
 def find(tree: BlockerTree, pid: int) -> Node:
@@ -77,13 +82,19 @@ def test_waiter_blocked_by_two_sessions(scene: Scene, tables: Any) -> None:
     assert other.holds is not None and other.holds.relation == "public.orders"
 
 
-def test_leftover_runner_session_is_named(scene: Scene, tables: Any) -> None:
+def test_leftover_runner_session_is_named(scene: Scene, tables: Any, tmp_path: Path) -> None:
     root = scene.idle_in_transaction("LOCK TABLE orders IN SHARE MODE", "pgwarden/r-20240601-1")
     waiter = scene.running("UPDATE orders SET total = 1 WHERE id = 1", "web")
     scene.wait_waiting(waiter)
     tree = build_tree(scene.snapshot())
     (r,) = tree.roots
     assert r.pid == root and r.tag.startswith("pgwarden run r-20240601-1")
+    path = tmp_path / "m.sql"
+    path.write_text("ALTER TABLE orders ADD COLUMN note text;\n")
+    n = needs_for_paths([str(path)], LintConfig(), tables.major)
+    report = check_once(scene.admin, n, CheckOptions(Thresholds(traffic_age=0), sample=0))
+    (reason,) = [x for x in report.decision.blocking if x.pid == root]
+    assert "a pgwarden run: left over if that run has ended" in reason.message
 
 
 def test_cli_blockers_text_and_json(

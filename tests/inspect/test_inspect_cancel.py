@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,14 @@ import pytest
 from inspect_scene import Scene, wait_until
 
 from pgwarden.cli.main import main
-from pgwarden.inspect.cancel import Policy, check_policy, plan_unblock, select_roots
+from pgwarden.inspect.cancel import (
+    Policy,
+    check_policy,
+    execute,
+    plan_pids,
+    plan_unblock,
+    select_roots,
+)
 from pgwarden.inspect.snapshot import take_snapshot
 from pgwarden.inspect.tree import build_tree
 
@@ -64,6 +72,9 @@ def test_unblock_application_pg_dump(
     assert code == 0, out
     assert f"cancel pid {pids['dump']}" in out and "1 signalled, 0 not" in out
     assert "billing" not in out  # the other root was not selected
+    # A backend blocked sending COPY data to a slow client handles the cancel once it can
+    # write again: let the reader go at full speed.
+    scene.dump.unthrottle()  # type: ignore[attr-defined]
 
     # The queue behind pg_dump drained; the other root and its waiter are untouched.
     def drained() -> Any:
@@ -74,10 +85,48 @@ def test_unblock_application_pg_dump(
     snap = wait_until(drained, "the ALTER behind pg_dump to get its lock")
     assert pids["idle"] in snap.sessions and snap.sessions[pids["idle"]].idle_in_transaction
     assert snap.sessions[pids["alter2"]].blocked_by == (pids["idle"],)
-    # Its transaction was aborted at once; the pg_dump process exits once it has drained what
-    # the server had already sent (read at full speed now).
-    scene.dump.unthrottle()  # type: ignore[attr-defined]
+    # The pg_dump process exits once it has drained what the server had already sent.
     assert scene.dump.proc.wait(timeout=30) != 0  # type: ignore[attr-defined]
+
+
+def test_dump_whose_client_stopped_reading(scene: Scene, big_tables: Any) -> None:
+    """A backend blocked sending COPY data to a client that reads nothing (ClientWrite, every
+    buffer full) acts on a cancel only if its write completes, but always on a terminate. The
+    outcome of the cancel must match what really happened; the terminate must end it."""
+    dump = scene.pg_dump()
+    pid = scene.wait_dump_copying("public.b_big")
+    dump.paused.set()
+    alter = scene.running("ALTER TABLE orders ADD COLUMN note text", "migrate")
+    scene.wait_waiting(alter)
+    last: list[int | None] = [None]
+
+    def stalled() -> bool:
+        """ClientWrite and no progress since the previous look: every buffer is full."""
+        snap = scene.snapshot()
+        s, p = snap.sessions.get(pid), snap.copies.get(pid)
+        now = p.bytes_processed if p else None
+        same, last[0] = now is not None and now == last[0], now
+        if not same:
+            time.sleep(0.5)
+        return bool(same and s and s.wait_event == "ClientWrite")
+
+    wait_until(stalled, "pg_dump's backend to stall on ClientWrite", timeout=60)
+    read_before = dump.read
+    with psycopg.connect(big_tables.dsn, autocommit=True) as conn:
+        snap = take_snapshot(conn)
+        (o,) = execute(conn, plan_pids(snap, [pid], Policy(force=True), build_tree(snap)))
+        assert o.sent
+        if "blocks nobody" in o.result or "has ended" in o.result:
+            assert not scene.snapshot().sessions[alter].waiting, o.result
+        else:  # the write never completed within the settle time: the report says why
+            assert "still blocks 1 session(s)" in o.result and "ClientWrite" in o.result
+            snap = take_snapshot(conn)
+            if pid in snap.sessions:
+                plan = plan_pids(snap, [pid], Policy(terminate=True, force=True))
+                (o,) = execute(conn, plan)
+                assert o.sent and ("has ended" in o.result or "blocks nobody" in o.result)
+    assert dump.read == read_before  # the client read nothing meanwhile
+    wait_until(lambda: not scene.snapshot().sessions[alter].waiting, "the ALTER to proceed")
 
 
 def test_unblock_idle_session_needs_terminate(

@@ -17,7 +17,8 @@ import pytest
 pytest.importorskip("alembic", reason="Alembic is in the dev extra")
 sqlalchemy = pytest.importorskip("sqlalchemy", reason="SQLAlchemy is in the dev extra")
 
-from psycopg.conninfo import conninfo_to_dict  # noqa: E402
+
+from _integration_helpers import CAPTURE, sqlalchemy_url  # noqa: E402
 
 from pgwarden.contrib.alembic import session_statements  # noqa: E402
 from pgwarden.errors import UsageError  # noqa: E402
@@ -26,6 +27,7 @@ PROJECT = Path(__file__).parent / "alembic_project"
 CREATE, UNSAFE, SAFE = "5a1f0c3e2b7d", "9c2e4b8d1a63", "d41b7e0f8c25"
 RUNNING = re.compile(r"^-- Running upgrade (\S*) -> (\S+)")
 TIMEOUT = 120  # seconds; a migration stuck on a lock fails the test instead of hanging it
+SESSION_ONLY = ("-x", "pgwarden=session")  # env.py: configure_session() instead of the guard
 
 
 def alembic_argv(*args: str) -> list[str]:
@@ -153,30 +155,6 @@ def test_session_statements_quote_and_validate() -> None:
 # --- online: configure_session() on the migration connection ----------------------------------
 
 
-def sqlalchemy_url(dsn: str) -> str:
-    d = conninfo_to_dict(dsn)
-    url = sqlalchemy.engine.URL.create(
-        "postgresql+psycopg",
-        username=str(d.get("user") or "") or None,
-        password=str(d.get("password") or "") or None,
-        host=str(d.get("host") or "") or None,
-        port=int(d["port"]) if d.get("port") else None,
-        database=str(d.get("dbname") or "") or None,
-    )
-    return url.render_as_string(hide_password=False)
-
-
-CAPTURE = """
-CREATE TABLE seen (command text, lock_timeout text, statement_timeout text, app text);
-CREATE FUNCTION record_settings() RETURNS event_trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO public.seen VALUES (tg_tag, current_setting('lock_timeout'),
-    current_setting('statement_timeout'), current_setting('application_name'));
-END $$;
-CREATE EVENT TRIGGER record_settings ON ddl_command_end EXECUTE FUNCTION record_settings();
-"""
-
-
 def version(conn: psycopg.Connection[Any]) -> str | None:
     row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     return None if row is None else str(row[0])
@@ -186,7 +164,7 @@ def version(conn: psycopg.Connection[Any]) -> str | None:
 def test_migrations_run_with_the_session_settings(db: Any) -> None:
     with db.connect(autocommit=True) as conn:
         conn.execute(CAPTURE)  # the server records the settings each DDL statement ran under
-        r = alembic("upgrade", "head", url=sqlalchemy_url(db.dsn))
+        r = alembic(*SESSION_ONLY, "upgrade", "head", url=sqlalchemy_url(db.dsn))
         assert r.returncode == 0, r.stderr
         assert version(conn) == SAFE  # committed: configure_session left no open transaction
         rows = conn.execute("SELECT command, lock_timeout, statement_timeout, app FROM seen")
@@ -201,7 +179,9 @@ def test_migrations_run_with_the_session_settings(db: Any) -> None:
 def test_x_argument_overrides_lock_timeout(db: Any) -> None:
     with db.connect(autocommit=True) as conn:
         conn.execute(CAPTURE)
-        r = alembic("-x", "lock_timeout=3s", "upgrade", CREATE, url=sqlalchemy_url(db.dsn))
+        r = alembic(
+            *SESSION_ONLY, "-x", "lock_timeout=3s", "upgrade", CREATE, url=sqlalchemy_url(db.dsn)
+        )
         assert r.returncode == 0, r.stderr
         assert {lt for (lt,) in conn.execute("SELECT lock_timeout FROM seen")} == {"3s"}
 
@@ -219,7 +199,7 @@ def test_blocked_alter_fails_fast_and_rolls_back(db: Any) -> None:
     assert alembic("upgrade", CREATE, url=url).returncode == 0
     blocker = hold_access_share(db)
     try:
-        r = alembic("upgrade", "head", url=url)
+        r = alembic(*SESSION_ONLY, "upgrade", "head", url=url)
     finally:
         blocker.rollback()
         blocker.close()
@@ -241,7 +221,7 @@ def test_without_lock_timeout_the_alter_queues_behind_the_reader(db: Any) -> Non
     assert alembic("upgrade", CREATE, url=url).returncode == 0
     blocker = hold_access_share(db)
     proc = subprocess.Popen(
-        alembic_argv("-x", "lock_timeout=0", "upgrade", "head"),
+        alembic_argv(*SESSION_ONLY, "-x", "lock_timeout=0", "upgrade", "head"),
         cwd=PROJECT,
         env={**os.environ, "DATABASE_URL": url},
         stdout=subprocess.PIPE,

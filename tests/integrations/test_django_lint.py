@@ -30,6 +30,7 @@ def manage(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_flags_dangerous_migration_by_name(db: object) -> None:
     dsn = db.dsn  # type: ignore[attr-defined]
     assert manage(dsn, "migrate", "shop", "0001").returncode == 0
+    assert manage(dsn, "migrate", "ledger").returncode == 0  # the other app: all applied
     r = manage(dsn, "pgwarden_lint", "--format", "json")
     assert r.returncode == 1, r.stderr
     data = json.loads(r.stdout)

@@ -147,3 +147,12 @@ def test_cli_reports_every_file_and_exits_2_on_a_parse_error(tmp_path: Path) -> 
     )
     assert proc.returncode == 2
     assert "<stdin>:1:11: syntax error at end of input" in proc.stderr
+
+
+def test_missing_schema_file_stops_the_run(tmp_path: Path) -> None:
+    from pgwarden.errors import InputError
+
+    (tmp_path / "m.sql").write_text("SELECT 1;")
+    config = LintConfig(cache=False, schema=(str(tmp_path / "schema.sql"),))
+    with pytest.raises(InputError, match=r"schema\.sql: no such file or directory"):
+        lint_paths([str(tmp_path / "m.sql")], config)

@@ -128,7 +128,7 @@ def run_unblock(args: argparse.Namespace) -> int:
             return 0
         why = _dry_reason(args)
         if why is not None and why == "ask":
-            write_plan_text(actions, sys.stdout, "asking first")
+            write_plan_text(actions, sys.stdout, None)
             why = None if _confirm(sum(a.allowed for a in actions)) else "not confirmed"
         if why is not None:
             if args.format == "json":

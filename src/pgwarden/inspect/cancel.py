@@ -158,28 +158,49 @@ def execute(conn: Any, actions: Sequence[Action], *, settle: float = 3.0) -> lis
         st = states.get(a.pid)
         if st is None:
             result = f"{verb}: the session has ended"
-        elif st[2]:
-            result = f"{verb}, but it still blocks {st[2]} session(s) (state {st[0]})"
+        elif st.blocking:
+            result = f"{verb}, but it still blocks {st.blocking} session(s) (state {st.state})"
+            if a.signal == "cancel" and st.wait_event == "ClientWrite":
+                # postgres.c ProcessClientWriteInterrupt(): while a write to the client is
+                # blocked, only a terminate is acted on; a cancel waits for the write.
+                result += (
+                    "; it is blocked sending to a client that is not reading (ClientWrite), "
+                    "and Postgres acts on a cancel only once that write completes: "
+                    "--terminate ends it now"
+                )
+            elif a.signal == "cancel":
+                result += "; check again with `pgwarden blockers`, or use --terminate"
         else:
-            result = f"{verb}: the session is now {st[0]} and blocks nobody"
+            result = f"{verb}: the session is now {st.state} and blocks nobody"
         outcomes[a.pid] = Outcome(a, True, result)
     return [outcomes[a.pid] for a in actions]
 
 
-def _settle(conn: Any, pids: list[int], seconds: float) -> dict[int, tuple[str, bool, int]]:
+@dataclass(frozen=True, slots=True)
+class _After:
+    state: str
+    in_transaction: bool
+    wait_event: str | None
+    blocking: int
+
+
+def _settle(conn: Any, pids: list[int], seconds: float) -> dict[int, _After]:
     """Poll until every pid has ended or stopped blocking, or `seconds` pass."""
     if not pids:
         return {}
     sql = resolve("after_signal", conn.info.server_version)
     deadline = time.monotonic() + seconds
-    while True:
+
+    def look() -> dict[int, _After]:
         rows = conn.execute(sql, {"pids": pids}, prepare=False).fetchall()
-        states = {int(r[0]): (r[1] or "unknown", bool(r[2]), int(r[3])) for r in rows}
-        if all(st[2] == 0 for st in states.values()) or time.monotonic() >= deadline:
-            # One more look after the lock release for the session's own exit (pg_dump, psql).
-            if states and all(st[2] == 0 for st in states.values()) and time.monotonic() < deadline:
-                time.sleep(0.2)
-                rows = conn.execute(sql, {"pids": pids}, prepare=False).fetchall()
-                states = {int(r[0]): (r[1] or "unknown", bool(r[2]), int(r[3])) for r in rows}
+        return {int(r[0]): _After(r[1] or "unknown", bool(r[2]), r[3], int(r[4])) for r in rows}
+
+    while True:
+        states = look()
+        released = all(st.blocking == 0 for st in states.values())
+        if released or time.monotonic() >= deadline:
+            if states and released and time.monotonic() < deadline:
+                time.sleep(0.2)  # locks are released at abort; give the session time to exit
+                states = look()
             return states
         time.sleep(0.1)

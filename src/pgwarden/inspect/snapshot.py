@@ -11,6 +11,7 @@ from pgwarden.inspect.queries import resolve
 from pgwarden.locks.modes import LockMode
 
 HIDDEN_QUERY = "<insufficient privilege>"
+RUNNER_PREFIX = "pgwarden/"  # application_name of sessions run by `pgwarden run`/`migrate`
 QUERY_LEN = 2000  # characters of query text kept per session
 
 

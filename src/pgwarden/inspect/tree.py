@@ -7,9 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pgwarden.inspect.backups import recognise
-from pgwarden.inspect.snapshot import Lock, PreparedXact, Session, Snapshot
-
-RUNNER_PREFIX = "pgwarden/"  # application_name of sessions opened by `pgwarden run`/`migrate`
+from pgwarden.inspect.snapshot import RUNNER_PREFIX, Lock, PreparedXact, Session, Snapshot
 
 
 @dataclass(frozen=True, slots=True)

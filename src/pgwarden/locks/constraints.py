@@ -204,7 +204,10 @@ def detach(
         # PostgreSQL 14+; runs in two transactions, so never inside a transaction block.
         ctx.requires(eff, 14, "DETACH PARTITION CONCURRENTLY")
         eff.transactional = False
-        ctx.lock(eff, part, M.ShareUpdateExclusiveLock, "partition detached concurrently")
+        # First transaction: SHARE UPDATE EXCLUSIVE on parent and partition. The second one
+        # finalises the detach holding ACCESS EXCLUSIVE on the partition (observed by
+        # `pgwarden trace --self-check` on 15 and 18), so direct queries on it wait then.
+        ctx.lock(eff, part, M.AccessExclusiveLock, "partition finalised in the second transaction")
         return "DETACH PARTITION CONCURRENTLY", M.ShareUpdateExclusiveLock
     ctx.lock(eff, part, M.AccessExclusiveLock, "partition being detached")
     default = _default_partition(ctx, table)

@@ -66,8 +66,16 @@ def reindex(node: Any, ctx: Context) -> Effect:
     if concurrent:
         if table is not None:
             ctx.lock(eff, table, M.ShareUpdateExclusiveLock, "reindexed concurrently")
+        # The old index is swapped out and dropped at the end under ACCESS EXCLUSIVE, after
+        # waiting for every transaction that could still use it (seen by trace's sampler).
         for i in indexes:
-            eff.lock(i, M.ShareUpdateExclusiveLock, relkind="index", new=ctx.is_new(i))
+            eff.lock(
+                i,
+                M.AccessExclusiveLock,
+                relkind="index",
+                new=ctx.is_new(i),
+                reason="old index dropped after the swap",
+            )
     else:
         if table is not None:
             ctx.lock(eff, table, M.ShareLock, "REINDEX blocks writes")

@@ -27,8 +27,11 @@ def run_all(
     progress: Callable[[str], None] | None = None,
 ) -> ReplayResult:
     from pgwarden.embedded import start_cluster
+    from pgwarden.replay.strategies import prepare_runner
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    if "pgwarden" in strategies:
+        prepare_runner()
     runs: list[Run] = []
     with start_cluster(pg_bin) as cluster:
         dsn = cluster.dsn("postgres")

@@ -1,12 +1,19 @@
-"""Closed-loop application load: N clients doing point SELECTs and UPDATEs, every query timed."""
+"""Closed-loop application load: N client processes doing point SELECTs and UPDATEs, timed.
+
+Each client is its own process, as behind a pre-forking app server: threads in one Python
+process would share the GIL, and its 5 ms switch interval (plus the harness's own threads and
+garbage collections) would show up as "app latency" that no lock caused.
+"""
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import random
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+READY_TIMEOUT = 60.0  # seconds for every client to start and connect
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +30,7 @@ class QuerySample:
 
 @dataclass(slots=True)
 class AppLoad:
-    """Client threads hammering one table; each query's start/end is recorded."""
+    """Client processes hammering one table; each query's start/end is recorded."""
 
     dsn: str
     table: str
@@ -33,56 +40,125 @@ class AppLoad:
     update_ratio: float = 0.3
     t0: float = 0.0
     samples: list[QuerySample] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    errors: list[str] = field(default_factory=list)  # first error message of each client
+    _procs: list[Any] = field(default_factory=list)
+    _stop: Any = None
+    _out: Any = None
 
-    def start(self, t0: float) -> None:
-        self.t0 = t0
+    def start(self) -> float:
+        """Start the clients, wait until all are connected, let them go; returns t0.
+
+        CLOCK_MONOTONIC is system-wide on Linux and macOS, so the clients' timestamps and
+        the harness's share one time line.
+        """
+        ctx = mp.get_context("spawn")  # no fork of a process that has threads
+        ready = ctx.Semaphore(0)
+        go = ctx.Event()
+        self._stop = ctx.Event()
+        self._out = ctx.Queue()
         for i in range(self.clients):
-            th = threading.Thread(target=self._client, args=(i,), daemon=True, name=f"app-{i}")
-            th.start()
-            self._threads.append(th)
+            p = ctx.Process(
+                target=client,
+                args=(
+                    self.dsn,
+                    self.table,
+                    self.rows,
+                    i,
+                    self.think,
+                    self.update_ratio,
+                    ready,
+                    go,
+                    self._stop,
+                    self._out,
+                ),
+                daemon=True,
+                name=f"app-{i}",
+            )
+            p.start()
+            self._procs.append(p)
+        deadline = time.monotonic() + READY_TIMEOUT
+        for _ in range(self.clients):
+            if not ready.acquire(timeout=max(deadline - time.monotonic(), 0.1)):
+                self._kill()
+                raise RuntimeError("application clients did not start (see their stderr)")
+        self.t0 = time.monotonic()
+        go.set()
+        return self.t0
 
     def stop(self) -> None:
+        """Stop the clients and collect their samples (times relative to t0)."""
         self._stop.set()
-        for th in self._threads:
-            th.join(timeout=30)
+        got: list[tuple[float, float, bool, str]] = []
+        for _ in self._procs:
+            rows, error = self._out.get(timeout=60)
+            got.extend(rows)
+            if error:
+                self.errors.append(error)
+        for p in self._procs:
+            p.join(timeout=10)
+        self.samples = sorted(
+            (QuerySample(a - self.t0, b - self.t0, ok, kind) for a, b, ok, kind in got),
+            key=lambda s: s.start,
+        )
 
-    def _client(self, i: int) -> None:
-        import psycopg
+    def _kill(self) -> None:
+        for p in self._procs:
+            if p.is_alive():
+                p.kill()
 
-        rng = random.Random(i)
+
+def client(
+    dsn: str,
+    table: str,
+    rows: int,
+    i: int,
+    think: float,
+    update_ratio: float,
+    ready: Any,
+    go: Any,
+    stop: Any,
+    out: Any,
+) -> None:
+    """One application connection (runs in a child process); sends its samples on `out`."""
+    import psycopg
+
+    rng = random.Random(i)
+    local: list[tuple[float, float, bool, str]] = []
+    first_error = ""
+    released = False
+    try:
         # A generous statement_timeout keeps a stuck client from hanging the benchmark forever.
         with psycopg.connect(
-            self.dsn,
-            autocommit=True,
-            application_name=f"app-{i}",
-            options="-c statement_timeout=120s",
+            dsn, autocommit=True, application_name=f"app-{i}", options="-c statement_timeout=120s"
         ) as conn:
-            local: list[QuerySample] = []
-            while not self._stop.is_set():
-                key = rng.randint(1, self.rows)
-                kind = "update" if rng.random() < self.update_ratio else "select"
+            select = f"SELECT balance FROM {table} WHERE id = %s"
+            update = f"UPDATE {table} SET balance = balance + 1 WHERE id = %s"
+            conn.execute(select, (1,)).fetchone()  # warm: plan cache, catalog cache
+            ready.release()
+            released = True
+            go.wait()
+            while not stop.is_set():
+                key = rng.randint(1, rows)
+                kind = "update" if rng.random() < update_ratio else "select"
                 t = time.monotonic()
                 ok = True
                 try:
                     if kind == "update":
-                        conn.execute(
-                            f"UPDATE {self.table} SET balance = balance + 1 WHERE id = %s", (key,)
-                        )
+                        conn.execute(update, (key,))
                     else:
-                        conn.execute(
-                            f"SELECT balance FROM {self.table} WHERE id = %s", (key,)
-                        ).fetchone()
-                except psycopg.Error:
+                        conn.execute(select, (key,)).fetchone()
+                except psycopg.Error as exc:
                     ok = False
-                end = time.monotonic()
-                local.append(QuerySample(t - self.t0, end - self.t0, ok, kind))
-                if self.think:
-                    time.sleep(self.think * rng.random() * 2)
-            with self._lock:
-                self.samples.extend(local)
+                    first_error = first_error or f"{type(exc).__name__}: {exc}".strip()
+                local.append((t, time.monotonic(), ok, kind))
+                if think:
+                    time.sleep(think * rng.random() * 2)
+    except Exception as exc:  # a client that cannot run is reported, not silently missing
+        first_error = f"client {i} stopped: {type(exc).__name__}: {exc}".strip()
+    finally:
+        if not released:
+            ready.release()
+        out.put((local, first_error))
 
 
 def prepare_table(conn: Any, table: str, rows: int) -> None:

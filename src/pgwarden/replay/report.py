@@ -35,7 +35,11 @@ def _fmt(v: object) -> str:
 
 
 def rows(runs: list[Run]) -> list[list[str]]:
-    return [[_fmt(getattr(r.summary, key)) for _, key in COLUMNS] for r in runs]
+    out = [[_fmt(getattr(r.summary, key)) for _, key in COLUMNS] for r in runs]
+    for r, row in zip(runs, out, strict=True):
+        if r.strategy == "baseline":  # no migration ran: nothing to report in its columns
+            row[-3:] = ["none", "-", "-"]
+    return out
 
 
 def markdown(runs: list[Run], cfg: ReplayConfig) -> str:
@@ -60,6 +64,13 @@ def write_json(runs: list[Run], cfg: ReplayConfig, path: Path) -> None:
                 "blocker": list(r.blocker_span),
                 "migration": list(r.migration_span),
                 "blocker_error": r.blocker_error,
+                "runner_events": [list(e) for e in r.extra.get("events", [])],  # type: ignore[attr-defined]
+                "app_errors": r.extra.get("app_errors", []),
+                # The ten slowest app queries (start, end, kind, ok): where a max comes from.
+                "slowest": [
+                    [s.start, s.end, s.kind, s.ok]
+                    for s in sorted(r.samples, key=lambda s: s.latency)[-10:][::-1]
+                ],
             }
             for r in runs
         ],

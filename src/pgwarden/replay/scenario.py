@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from pgwarden.replay.blockers import Blocker
 from pgwarden.replay.load import AppLoad, QuerySample, prepare_table
 from pgwarden.replay.metrics import Summary, summarise
 from pgwarden.replay.strategies import MIGRATIONS, STRATEGIES
+
+WARMUP = 0.5  # seconds after t0 before stalls count: the clients' first round trips
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,30 +47,34 @@ def replay(strategy: str, dsn: str, pg_dump: Path, cfg: ReplayConfig) -> Run:
     with psycopg.connect(dsn, autocommit=True) as conn:
         prepare_table(conn, cfg.table, cfg.rows)
         conn.execute("DROP SCHEMA IF EXISTS pgwarden CASCADE")
+        conn.execute("CHECKPOINT")  # not in the middle of the next run
     sql = MIGRATIONS[cfg.migration].format(table=cfg.table)
-    t0 = time.monotonic()
+    load = AppLoad(dsn, cfg.table, cfg.rows, clients=cfg.clients)
+    t0 = load.start()  # the clients are connected and running from t0 on
 
     def clock() -> float:
         return time.monotonic() - t0
 
-    load = AppLoad(dsn, cfg.table, cfg.rows, clients=cfg.clients)
-    load.start(t0)
     blocker = Blocker(cfg.blocker, dsn, cfg.table, cfg.blocker_seconds, pg_dump=pg_dump)
-    _sleep_until(clock, cfg.blocker_at)
-    blocker.start(t0)
-    _sleep_until(clock, cfg.migration_at)
-    outcome = STRATEGIES[strategy](dsn, sql, clock, cfg.max_seconds)
-    blocker.join(timeout=max(0.0, cfg.max_seconds - clock()) + 30)
-    end_of_interest = max(outcome.ended or clock(), blocker.ended or clock())
-    _sleep_until(clock, end_of_interest + cfg.tail)
-    load.stop()
-    run_end = clock()
-    samples = sorted(load.samples, key=lambda s: s.start)
+    try:
+        _sleep_until(clock, cfg.blocker_at)
+        blocker.start(t0)
+        _sleep_until(clock, cfg.migration_at)
+        outcome = STRATEGIES[strategy](dsn, sql, clock, cfg.max_seconds)
+        blocker.join(timeout=max(0.0, cfg.max_seconds - clock()) + 30)
+        end_of_interest = max(outcome.ended or clock(), blocker.ended or clock())
+        _sleep_until(clock, end_of_interest + cfg.tail)
+    finally:
+        stopped = clock()  # the clients stop here: later silence is not a stall
+        load.stop()
+    failed = [e for e in load.errors if e.startswith("client ")]
+    if failed:
+        raise RuntimeError(f"application load broke: {failed[0]}")
     summary = summarise(
         strategy,
-        samples,
-        (outcome.started, outcome.ended or run_end),
-        (0.5, run_end),
+        load.samples,
+        (outcome.started, outcome.ended if outcome.ended is not None else stopped),
+        (WARMUP, stopped),
         outcome.ok,
         outcome.attempts,
         blocker.ended,
@@ -77,17 +84,14 @@ def replay(strategy: str, dsn: str, pg_dump: Path, cfg: ReplayConfig) -> Run:
     return Run(
         strategy,
         summary,
-        samples,
-        (blocker.started or cfg.blocker_at, blocker.ended),
+        load.samples,
+        (blocker.started if blocker.started is not None else cfg.blocker_at, blocker.ended),
         (outcome.started, outcome.ended),
         blocker.error,
+        {"events": outcome.events, "app_errors": load.errors},
     )
 
 
-def _sleep_until(clock: object, t: float) -> None:
-    from collections.abc import Callable
-    from typing import cast
-
-    c = cast(Callable[[], float], clock)
-    while (left := t - c()) > 0:
+def _sleep_until(clock: Callable[[], float], t: float) -> None:
+    while (left := t - clock()) > 0:
         time.sleep(min(left, 0.05))

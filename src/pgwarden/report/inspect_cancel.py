@@ -22,8 +22,8 @@ def _query(a: Action) -> str:
     return f"    {short_query(a.session.query, 100)}" if a.session else ""
 
 
-def write_plan_text(actions: Sequence[Action], out: TextIO, why_dry: str) -> None:
-    """A dry run: what would be signalled, and what the policy refuses."""
+def write_plan_text(actions: Sequence[Action], out: TextIO, why_dry: str | None) -> None:
+    """The plan: what would be signalled, what the policy refuses; `why_dry` None = asking."""
     from rich.text import Text
 
     c = console(out)
@@ -37,12 +37,13 @@ def write_plan_text(actions: Sequence[Action], out: TextIO, why_dry: str) -> Non
         if not a.allowed:
             c.print(Text(f"    policy: {a.refused}", style="yellow"))
     n = sum(a.allowed for a in actions)
-    c.print(
-        Text(
-            f"dry run ({why_dry}): {n} session(s) would be signalled, nothing was done",
-            style="bold",
+    if why_dry is not None:
+        c.print(
+            Text(
+                f"dry run ({why_dry}): {n} session(s) would be signalled, nothing was done",
+                style="bold",
+            )
         )
-    )
 
 
 def write_outcomes_text(outcomes: Sequence[Outcome], out: TextIO) -> None:

@@ -32,6 +32,14 @@ def _blockers(blockers: tuple[ev.BlockerInfo, ...]) -> str:
     return "; ".join(b.describe() for b in by_pid.values()) or "blocker not identified"
 
 
+def _at(version: str, line: int) -> str:
+    """`0003_add:12`; the migration alone when the line is unknown (Django, Alembic); `run`
+    has no file to name."""
+    if not version:
+        return "command"
+    return f"{version}:{line}" if line else version
+
+
 def format_event(e: ev.Event) -> str | None:
     """One log line per event worth a line; None for the chatty ones."""
     if isinstance(e, ev.RunStarted):
@@ -56,10 +64,8 @@ def format_event(e: ev.Event) -> str | None:
         return f"{e.version}: started ({n}, {how})"
     if isinstance(e, ev.Waiting):
         waited = human(max(time.time() - e.since, 0.0))
-        return (
-            f"{e.version}:{e.line}: waiting for locks without queueing ({waited}): "
-            f"{_blockers(e.blockers)}"
-        )
+        where = _at(e.version, e.line)
+        return f"{where}: waiting for locks without queueing ({waited}): {_blockers(e.blockers)}"
     if isinstance(e, ev.AttemptStarted):
         return f"{e.version}: attempt {e.attempt}" if e.attempt > 1 else None
     if isinstance(e, ev.StatementDone):
@@ -67,7 +73,7 @@ def format_event(e: ev.Event) -> str | None:
     if isinstance(e, ev.LockTimeout):
         queued = f", {e.queued} session(s) were queued behind it" if e.queued else ""
         return (
-            f"{e.version}:{e.line}: attempt {e.attempt}: {_VIA.get(e.via, e.via)}{queued}; "
+            f"{_at(e.version, e.line)}: attempt {e.attempt}: {_VIA.get(e.via, e.via)}{queued}; "
             f"rolled back ({_blockers(e.blockers)})"
         )
     if isinstance(e, ev.Retry):

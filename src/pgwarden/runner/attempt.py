@@ -23,15 +23,13 @@ from pgwarden.runner.events import (
     BlockerInfo,
     EventSink,
     LockTimeout,
-    Retry,
     StatementDone,
     StatementStarted,
-    Waiting,
 )
 from pgwarden.runner.policy import Policy, human, pg_duration
 from pgwarden.runner.script import Step, Unit
 from pgwarden.runner.signals import Abort
-from pgwarden.runner.waiter import Waiter, describe_all, is_long
+from pgwarden.runner.waiter import Waiter, describe_all
 from pgwarden.runner.watchdog import Watchdog
 
 _Q = "pgwarden.runner.queries"
@@ -134,18 +132,14 @@ class Executor:
                         f"{attempt} attempts; blockers seen: {describe_all(seen.values())}",
                         tuple(seen.values()),
                     ) from None
-                long = [b for b in r.blockers if is_long(b, self.policy.blocker_min_age)]
-                if long:
-                    # Not a race we can win: attempt the moment that transaction ends. (The
-                    # lock may be one the model does not name, e.g. a row lock or a DO block's
-                    # table, so watch the sessions themselves rather than the targets.)
-                    self.emit(Waiting(version, r.line, tuple(long), time.time()))
-                    self.waiter.watch(long, until=deadline)
-                    continue
-                short_retries += 1
-                backoff = self.policy.backoff(short_retries)
-                self.emit(Retry(version, attempt + 1, backoff))
-                self.waiter.sleep(backoff, deadline)
+                short_retries = self.waiter.between_attempts(
+                    r.blockers,
+                    version=version,
+                    line=r.line,
+                    attempt=attempt,
+                    short_retries=short_retries,
+                    deadline=deadline,
+                )
 
     def _execute(
         self,

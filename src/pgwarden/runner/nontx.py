@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from pgwarden.db import load_sql
 from pgwarden.runner.attempt import Executor
@@ -21,15 +22,17 @@ from pgwarden.runner.script import IndexBuild, Script, Step
 _Q = "pgwarden.runner.queries"
 
 
-def _invalid_to_drop(ex: Executor, build: IndexBuild) -> list[str]:
+def invalid_leftovers(conn: Any, build: IndexBuild) -> list[str]:
+    """INVALID indexes an earlier failed attempt of `build` left, to drop before the next one.
+
+    `conn` is any psycopg connection to the database (the migration's or a control one).
+    """
     if build.reindex:
-        rows = ex.conn.execute(
-            load_sql(_Q, "reindex_leftovers.sql"), {"table": build.table}
-        ).fetchall()
-        return [r[0] for r in rows]
+        rows = conn.execute(load_sql(_Q, "reindex_leftovers.sql"), {"table": build.table})
+        return [r[0] for r in rows.fetchall()]
     if build.index is None:
         return []
-    row = ex.conn.execute(load_sql(_Q, "index_valid.sql"), {"index": build.index})
+    row = conn.execute(load_sql(_Q, "index_valid.sql"), {"index": build.index})
     found = row.fetchone()
     return [build.index] if found is not None and not found[0] else []
 
@@ -52,7 +55,7 @@ def cleanup_hook(
         return None
 
     def before(attempt: int) -> None:
-        for name in _invalid_to_drop(ex, build):
+        for name in invalid_leftovers(ex.conn, build):
             ex.emit(Notice(f"dropping INVALID index {name} left by an earlier attempt", version))
             drop = replace(
                 step,

@@ -9,15 +9,18 @@ waits out whatever it finds, and the report tells the operator why the run is wa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgwarden.db import load_sql
 from pgwarden.runner.events import BlockerInfo
 from pgwarden.runner.policy import Policy
-from pgwarden.runner.script import Script
+from pgwarden.runner.script import Script, Target
 from pgwarden.runner.waiter import holders, is_long
+
+if TYPE_CHECKING:
+    from pgwarden.inspect.needs import Needs
 
 _Q = "pgwarden.runner.queries"
 RUN_MIN_AGE = 1.0  # `run` cannot know the tables: report transactions older than this
@@ -52,23 +55,42 @@ def preflight(
     """
     if scripts is None:
         return _long_transactions(conn, own_prefix)
+
+    def needs() -> Needs:
+        from pgwarden.config import LintConfig
+        from pgwarden.inspect.needs import needs_for_paths
+
+        paths = [str(s.file.path) for s in scripts]
+        major = conn.info.server_version // 10000
+        return needs_for_paths(paths, lint_config or LintConfig(), major)
+
+    targets = [t for s in scripts for u in s.units for t in u.targets]
+    return preflight_needs(conn, needs, targets, policy, own_pids=own_pids)
+
+
+def preflight_needs(
+    conn: Any,
+    needs: Callable[[], Needs],
+    targets: Iterable[Target],
+    policy: Policy,
+    *,
+    own_pids: list[int],
+) -> PreflightReport:
+    """The same check for migrations that are not SQL files (Django's, from its schema editor).
+
+    `needs()` says what the migrations lock (pgwarden.inspect.needs); `targets` are what the
+    runner's own pg_locks scan looks for when `pgwarden check` cannot run.
+    """
     try:
-        return _check(conn, scripts, own_pids, lint_config)
+        return _check(conn, needs(), own_pids)
     except Exception as exc:  # the pre-flight informs; it must not stop a migration
-        report = _own_scan(conn, scripts, policy, own_pids)
+        report = _own_scan(conn, targets, policy, own_pids)
         return PreflightReport(report.blockers, error=f"{type(exc).__name__}: {exc}")
 
 
-def _check(
-    conn: Any, scripts: Sequence[Script], own_pids: list[int], lint_config: Any
-) -> PreflightReport:
-    from pgwarden.config import LintConfig
+def _check(conn: Any, needs: Needs, own_pids: list[int]) -> PreflightReport:
     from pgwarden.inspect.check import CheckOptions, check_once
-    from pgwarden.inspect.needs import needs_for_paths
 
-    paths = [str(s.file.path) for s in scripts]
-    major = conn.info.server_version // 10000
-    needs = needs_for_paths(paths, lint_config or LintConfig(), major)
     report = check_once(conn, needs, CheckOptions(sample=0))
     decision = report.decision
     found: list[BlockerInfo] = []
@@ -95,10 +117,10 @@ def _check(
 
 
 def _own_scan(
-    conn: Any, scripts: Sequence[Script], policy: Policy, own_pids: list[int]
+    conn: Any, targets: Iterable[Target], policy: Policy, own_pids: list[int]
 ) -> PreflightReport:
-    targets = {t: None for s in scripts for u in s.units for t in u.targets}
-    found = [b for b in holders(conn, targets, own_pids) if is_long(b, policy.blocker_min_age)]
+    unique = dict.fromkeys(targets)
+    found = [b for b in holders(conn, unique, own_pids) if is_long(b, policy.blocker_min_age)]
     return PreflightReport(tuple(found))
 
 

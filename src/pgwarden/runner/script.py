@@ -161,9 +161,16 @@ def _where(f: MigrationFile, a: Analysed) -> str:
     return f"{f.display}:{a.line}:{a.column}"
 
 
-def build_script(f: MigrationFile, server_version_num: int, policy: Policy) -> Script:
-    """Parse and model one file; bad input raises InputError located at file:line:col."""
-    parsed = parse_source(SqlSource(f.display, f.path))
+def build_script(
+    f: MigrationFile, server_version_num: int, policy: Policy, *, text: str | None = None
+) -> Script:
+    """Parse and model one file; bad input raises InputError located at file:line:col.
+
+    `text` is the SQL when it is not in `f.path` (a framework generates it: Django's schema
+    editor, a statement SQLAlchemy is about to send).
+    """
+    source = SqlSource(f.display, f.path) if text is None else SqlSource(f.display, None, text)
+    parsed = parse_source(source)
     if isinstance(parsed, ParseFailure):
         raise InputError(str(parsed))
     version = model_version(server_version_num)

@@ -16,7 +16,7 @@ from typing import Any
 from pgwarden.db import load_sql
 from pgwarden.locks.modes import CONFLICTS
 from pgwarden.runner.errors import LockWaitExceeded
-from pgwarden.runner.events import BlockerInfo, EventSink, Waiting
+from pgwarden.runner.events import BlockerInfo, EventSink, Retry, Waiting
 from pgwarden.runner.policy import Policy, human
 from pgwarden.runner.script import Target
 from pgwarden.runner.signals import Abort
@@ -158,6 +158,34 @@ class Waiter:
                 return
             if self.abort.sleep(self.policy.poll_interval):
                 return
+
+    def between_attempts(
+        self,
+        blockers: Iterable[BlockerInfo],
+        *,
+        version: str,
+        line: int,
+        attempt: int,
+        short_retries: int,
+        deadline: float,
+    ) -> int:
+        """After attempt `attempt` lost the race for a lock, before the next one.
+
+        A long-lived blocker is not a race we can win: watch it and return the moment its
+        transaction ends. (The lock may be one the model does not name, e.g. a row lock or a DO
+        block's table, so watch the sessions themselves rather than the targets.) Otherwise
+        sleep a full-jitter backoff. Returns the updated number of backoff retries.
+        """
+        long = [b for b in blockers if is_long(b, self.policy.blocker_min_age)]
+        if long:
+            self.emit(Waiting(version, line, tuple(long), time.time()))
+            self.watch(long, until=deadline)
+            return short_retries
+        short_retries += 1
+        backoff = self.policy.backoff(short_retries)
+        self.emit(Retry(version, attempt + 1, backoff))
+        self.sleep(backoff, deadline)
+        return short_retries
 
     def sleep(self, seconds: float, deadline: float) -> None:
         """Backoff between attempts, cut short by an abort or the deadline."""

@@ -31,6 +31,7 @@ from pgwarden.runner.events import (
     PreflightDone,
     Retry,
     SessionCancelled,
+    Waiting,
     discard,
 )
 from pgwarden.runner.migrate import new_run_id
@@ -148,7 +149,9 @@ def run_wrapped(
                 )
             long = [b for b in blockers if is_long(b, policy.blocker_min_age)]
             if long:
-                # Re-run the moment the long transaction that blocked us ends.
+                # Re-run the moment the long transaction that blocked us ends; say whom we
+                # wait for, as migrate does (a backup can take hours).
+                emit(Waiting("", 0, tuple(long), time.time()))
                 waiter.watch(long, until=deadline)
                 abort.check("run")
                 continue

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgwarden.errors import InputError
+
 _RUN = re.compile(r"(\d+)")
 # Flyway: V<version>__name.sql; version parts are separated by "_" or ".".
 _FLYWAY = re.compile(r"^([VUR])(\d+(?:[._]\d+)*)__", re.IGNORECASE)
@@ -111,11 +113,13 @@ def _walk(top: str) -> Iterator[str]:
             yield path
 
 
-def discover(args: list[str]) -> list[SqlSource]:
+def discover(args: list[str], must_exist: bool = False) -> list[SqlSource]:
     """Expand CLI path arguments; directories yield their `.sql` files in migration order.
 
     A path that does not exist or cannot be read still yields a source: reading it reports
-    `path:1:1: ...` as an error for that path while the other paths are linted.
+    `path:1:1: ...` as an error for that path while the other paths are linted. With
+    `must_exist` (schema files: linting without them would be wrong) a missing path raises
+    InputError instead.
     """
     out: list[SqlSource] = []
     for arg in args:
@@ -128,6 +132,8 @@ def discover(args: list[str]) -> list[SqlSource]:
                 fp = Path(f)  # normalised: `./x.sql` is shown as `x.sql`
                 out.append(SqlSource(str(fp), fp))
         else:
+            if must_exist and not (p.exists() or p.is_symlink()):
+                raise InputError(f"{arg}: no such file or directory")
             out.append(SqlSource(str(p), p))
     return out
 

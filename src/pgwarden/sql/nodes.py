@@ -70,6 +70,11 @@ def string_value(node: Any) -> str | None:
 
 
 def enum_name(value: Any) -> str:
+    # `_name_` is a plain attribute of every Enum member; `.name` goes through a descriptor
+    # that costs several times more, and this runs for most nodes the lock model reads.
+    name = getattr(value, "_name_", None)
+    if isinstance(name, str):
+        return name
     return value.name if hasattr(value, "name") else str(value)
 
 
@@ -105,6 +110,11 @@ def _child_slots(cls: type) -> tuple[str, ...]:
     return names
 
 
+def _slots_of(kind: type) -> tuple[str, ...]:
+    names = _CHILD_SLOTS.get(kind)
+    return names if names is not None else _child_slots(kind)
+
+
 def iter_nodes(node: Any, prune: tuple[type, ...] = ()) -> Iterator[Any]:
     """Every pglast node under `node` (itself included), depth first; iterative, so deep
     trees are fine. The children of nodes of a `prune` type are not visited."""
@@ -124,23 +134,49 @@ def iter_nodes(node: Any, prune: tuple[type, ...] = ()) -> Iterator[Any]:
         yield cur
         if prune and isinstance(cur, prune):
             continue
-        for attr in _CHILD_SLOTS.get(kind) or _child_slots(kind):
+        for attr in _slots_of(kind):
             child = getattr(cur, attr, None)
             if child is not None:
                 push(child)
+
+
+def find_nodes(node: Any, cls: type, prune: bool = False) -> list[Any]:
+    """Every node of type `cls` under `node`, in iter_nodes order (the loop of iter_nodes
+    without a generator: this runs on every statement). `prune`: not inside a match."""
+    from pglast import ast
+
+    base = ast.Node
+    out: list[Any] = []
+    stack: list[Any] = [node]
+    pop, push, extend, found = stack.pop, stack.append, stack.extend, out.append
+    while stack:
+        cur = pop()
+        kind = type(cur)
+        if kind is tuple or kind is list:
+            extend(cur)
+            continue
+        if kind is cls:
+            found(cur)
+            if prune:
+                continue
+        elif not isinstance(cur, base):
+            continue
+        for attr in _slots_of(kind):
+            child = getattr(cur, attr, None)
+            if child is not None:
+                push(child)
+    return out
 
 
 def range_vars(node: Any) -> list[Any]:
     """Every RangeVar under a node (tables a query reads)."""
     from pglast import ast
 
-    rv = ast.RangeVar
-    return [n for n in iter_nodes(node, (rv,)) if type(n) is rv]
+    return find_nodes(node, ast.RangeVar, prune=True)
 
 
 def cte_names(node: Any) -> set[str]:
     """Names of CTEs defined anywhere under a node (they look like RangeVars but are not tables)."""
     from pglast import ast
 
-    cte = ast.CommonTableExpr
-    return {n.ctename for n in iter_nodes(node) if type(n) is cte and n.ctename}
+    return {n.ctename for n in find_nodes(node, ast.CommonTableExpr) if n.ctename}

@@ -1,6 +1,14 @@
-"""Alembic integration: lint-safe session settings for env.py, revisions named in findings.
+"""Alembic integration: the runner's lock policy for env.py, lint-safe session settings.
 
-In `env.py`::
+In `env.py`, the whole policy (wait without queueing, retries, watchdog, clean abort)::
+
+    import pgwarden.contrib.alembic as pgwarden
+
+    def run_migrations_online():
+        connectable = engine_from_config(...)
+        pgwarden.run_migrations_online(connectable, target_metadata=target_metadata)
+
+or only the session settings (fail fast, no retries)::
 
     from pgwarden.contrib.alembic import configure_session, session_statements
 
@@ -22,6 +30,7 @@ Lint the offline SQL with `alembic upgrade head --sql | pgwarden lint -`. See
 docs/integrations/alembic.md.
 """
 
+from pgwarden.contrib.alembic.online import run_migrations_online
 from pgwarden.contrib.alembic.session import configure_session, session_statements
 
-__all__ = ["configure_session", "session_statements"]
+__all__ = ["configure_session", "run_migrations_online", "session_statements"]

@@ -67,12 +67,17 @@ def configure_session(
     pg_stat_activity. An integer means milliseconds; None leaves a parameter unchanged.
 
     The values are session-level (`set_config(..., false)`), so they survive Alembic's
-    `autocommit_block()` and `transaction_per_migration`. If the connection was not in a
+    `autocommit_block()` and `transaction_per_migration`. Under `pgwarden run` (PGAPPNAME
+    `pgwarden-run/...`) the application_name is left alone. If the connection was not in a
     transaction, the settings are committed at once: SQLAlchemy 2 begins one implicitly, and
     Alembic would otherwise treat it as the caller's transaction and never commit the migration.
     """
     from sqlalchemy import text
 
+    from pgwarden.contrib.guard import keep_app_name
+
+    if keep_app_name():
+        application_name = None  # `pgwarden run`'s watchdog finds the session by its name
     settings = _settings(lock_timeout, statement_timeout, application_name)
     outside = not connection.in_transaction()
     for name, value in settings.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ class OperationSpan:
     description: str
 
 
-def _operation_lines(path: str) -> dict[int, int]:
+def operation_lines(path: str) -> dict[int, int]:
     """Line of each element of `operations = [...]` in a migration module (best effort)."""
     try:
         tree = ast.parse(Path(path).read_text(encoding="utf-8"))
@@ -40,7 +41,7 @@ def _operation_lines(path: str) -> dict[int, int]:
     return {}
 
 
-def _sql_text(m: CollectedMigration) -> tuple[str, list[OperationSpan]]:
+def sql_text(m: CollectedMigration) -> tuple[str, list[OperationSpan]]:
     lines: list[str] = []
     spans: list[OperationSpan] = []
     for op in m.operations:
@@ -52,30 +53,27 @@ def _sql_text(m: CollectedMigration) -> tuple[str, list[OperationSpan]]:
     return "\n".join(lines) + "\n", spans
 
 
-def lint_django(
-    connection: Any,
-    app_label: str | None,
-    name: str | None,
+def lint_migrations(
+    migrations: list[CollectedMigration],
+    targeted: Callable[[CollectedMigration], bool],
     config: LintConfig,
-    include_applied: bool = False,
-) -> LintResult:
-    """Lint unapplied migrations (or the named ones); earlier migrations feed the catalog."""
-    migrations = collect(connection, app_label, name)
+) -> tuple[list[tuple[CollectedMigration, FileOut, list[OperationSpan]]], list[ParseFailure]]:
+    """Lint the targeted migrations in order; the others only feed the catalog.
+
+    Each FileOut has the lines of the migration's SQL text (`sql_text`), whose spans say which
+    operation produced which lines.
+    """
     catalog = Catalog()
     rules = select_rules(config)
-    result = LintResult()
+    out: list[tuple[CollectedMigration, FileOut, list[OperationSpan]]] = []
+    errors: list[ParseFailure] = []
     for m in migrations:
-        text, spans = _sql_text(m)
-        if name is not None:
-            targeted = m.app_label == app_label and m.name.startswith(name)
-        else:
-            in_app = app_label is None or m.app_label == app_label
-            targeted = in_app and (include_applied or not m.applied)
+        text, spans = sql_text(m)
         parsed = parse_text(SqlSource(f"{m.path}", None, text), text)
         if isinstance(parsed, ParseFailure):
-            result.errors.append(parsed)
+            errors.append(parsed)
             continue
-        if not targeted:
+        if not targeted(m):
             for st in parsed.statements:
                 try:
                     apply_statement(st.node, catalog, False)
@@ -84,15 +82,45 @@ def lint_django(
             catalog.mark_all_existing()
             continue
         cfg = replace(config, assume_in_transaction=m.atomic)
-        out = lint_parsed(parsed, catalog, cfg, rules)
+        out.append((m, lint_parsed(parsed, catalog, cfg, rules), spans))
         catalog.mark_all_existing()
+    return out, errors
+
+
+def lint_django(
+    connection: Any,
+    app_label: str | None,
+    name: str | None,
+    config: LintConfig,
+    include_applied: bool = False,
+) -> LintResult:
+    """Lint unapplied migrations (or the named ones); earlier migrations feed the catalog."""
+
+    def targeted(m: CollectedMigration) -> bool:
+        if name is not None:
+            return m.app_label == app_label and m.name.startswith(name)
+        in_app = app_label is None or m.app_label == app_label
+        return in_app and (include_applied or not m.applied)
+
+    linted, errors = lint_migrations(collect(connection, app_label, name), targeted, config)
+    result = LintResult(errors=list(errors))
+    for m, out, spans in linted:
         result.files.append(_attribute(out, m, spans))
     return result
 
 
+def file_line(m: CollectedMigration, spans: list[OperationSpan], sql_line: int) -> int:
+    """The line in the migration module of the operation that produced line `sql_line`."""
+    op_lines = operation_lines(m.path)
+    for s in spans:
+        if s.first_line <= sql_line <= s.last_line:
+            return op_lines.get(s.index, 1)
+    return 1
+
+
 def _attribute(out: FileOut, m: CollectedMigration, spans: list[OperationSpan]) -> FileOut:
     """Move findings from SQL lines to the migration's operations (file line of the operation)."""
-    op_lines = _operation_lines(m.path)
+    op_lines = operation_lines(m.path)
 
     def where(line: int) -> tuple[int, str]:
         for s in spans:

@@ -1,18 +1,26 @@
 """Alembic environment for pgwarden's test project: offline SQL for `pgwarden lint`, online runs
-with pgwarden's session settings (short lock_timeout) on the migration connection."""
+under pgwarden's lock policy.
+
+Online, `-x pgwarden=guard` (the default) runs the revisions with
+`pgwarden.contrib.alembic.run_migrations_online` (wait without queueing, retries, watchdog,
+clean abort); `-x pgwarden=session` only puts the session settings on the connection
+(`configure_session`: fail fast, no retries). `-x lock_timeout=2s` and `-x max_wait=1s` set the
+policy, `-x pgwarden_output=json` prints pgwarden's events as JSON lines.
+"""
 
 import os
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from pgwarden.contrib.alembic import configure_session, session_statements
+import pgwarden.contrib.alembic as pgwarden
 
 config = context.config
 target_metadata = None
 
-# `alembic -x lock_timeout=2s upgrade head` overrides the default for one run.
-SESSION = {"lock_timeout": context.get_x_argument(as_dictionary=True).get("lock_timeout", "50ms")}
+X = context.get_x_argument(as_dictionary=True)
+SESSION = {"lock_timeout": X.get("lock_timeout", "50ms")}
+POLICY = {k: v for k, v in X.items() if k in ("lock_timeout", "max_wait", "max_queue")}
 
 
 def run_migrations_offline() -> None:
@@ -23,7 +31,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
     )
-    for statement in session_statements(**SESSION):
+    for statement in pgwarden.session_statements(**SESSION):
         context.execute(statement)
     with context.begin_transaction():
         context.run_migrations()
@@ -34,8 +42,16 @@ def run_migrations_online() -> None:
     if "DATABASE_URL" in os.environ:
         section["sqlalchemy.url"] = os.environ["DATABASE_URL"]
     connectable = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    if X.get("pgwarden", "guard") == "guard":
+        pgwarden.run_migrations_online(
+            connectable,
+            policy=POLICY,
+            output=X.get("pgwarden_output", "text"),
+            target_metadata=target_metadata,
+        )
+        return
     with connectable.connect() as connection:
-        configure_session(connection, **SESSION)
+        pgwarden.configure_session(connection, **SESSION)
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()
