@@ -20,8 +20,9 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from pgwarden.config import LintConfig
@@ -135,21 +136,27 @@ def _fileout_codecs() -> tuple[Codec, Codec]:
 
 # What lint results are computed by: a change to any of these files invalidates the cache.
 _LINT_CODE = ("sql", "catalog", "locks", "rules", "lint.py", "pipeline.py", "cache.py", "config.py")
+# What turns results into output (OutputCache).
+_OUTPUT_CODE = ("report", "cli/lint.py")
 
 
 def code_fingerprint() -> str:
     """pgwarden's version plus the size and mtime of the modules lint runs (a changed rule
     invalidates every entry; an edit elsewhere, e.g. the runner, does not)."""
+    # The parser too: an upgrade rewrites its files (importlib.metadata, or importing it,
+    # would cost more than a warm run).
+    return _fingerprint(_LINT_CODE, "pglast")
+
+
+def _fingerprint(parts: Sequence[str], package: str) -> str:
     import pgwarden
 
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{FORMAT}:{pgwarden.__version__}:{sys.version_info[:2]}".encode())
     root = Path(pgwarden.__file__).parent
-    # The parser too: an upgrade rewrites its files (importlib.metadata, or importing it,
-    # would cost more than a warm run).
-    spec = importlib.util.find_spec("pglast")
+    spec = importlib.util.find_spec(package)
     found = [spec.origin] if spec is not None and spec.origin else []
-    for top in _LINT_CODE:
+    for top in parts:
         path = root / top
         found += [str(path)] if path.is_file() else []
         for dirpath, dirnames, files in os.walk(path):
@@ -242,8 +249,7 @@ class ResultCache:
 
     @classmethod
     def open(cls, paths: Sequence[str], config: LintConfig) -> ResultCache:
-        ident = [os.path.abspath(p) if p != "-" else p for p in paths]
-        return cls(cache_dir(), _hash(json.dumps(ident), config_fingerprint(config))[:32])
+        return cls(cache_dir(), pack_id(paths, config))
 
     def _load(self) -> None:
         try:
@@ -297,6 +303,83 @@ class ResultCache:
             pass  # a read-only or full disk: the next run is just a cold run
 
 
+def pack_id(paths: Sequence[str], config: LintConfig) -> str:
+    """Names the pack (and saved outputs) of one run's paths and configuration."""
+    ident = [os.path.abspath(p) if p != "-" else p for p in paths]
+    return _hash(json.dumps(ident), config_fingerprint(config))[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedOutput:
+    """A saved run's exit code and stderr lines; its stdout is `size` bytes of `file`, from
+    where the file is now (open, so that a concurrent run replacing it cannot mix versions)."""
+
+    exit_code: int
+    stderr: tuple[str, ...]
+    file: BinaryIO
+    size: int
+
+
+class OutputCache:
+    """The rendered output of a whole run, reused while nothing it depends on has changed.
+
+    When every file hits, a run would decode all its results and render them again (a
+    corpus of 2,600 files is ~50k objects and 15 MB of JSON) to produce the very output of
+    the run before. So the output itself is kept, keyed by the run's last chained key
+    (every file, `--schema`, configuration, lint code), the rendering code, the format and
+    what the caller says the output depends on (`context`: TTY or not, directory, encoding).
+    """
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = path
+        self.key = key
+
+    @classmethod
+    def open(
+        cls, paths: Sequence[str], config: LintConfig, run_key: str, fmt: str, context: str
+    ) -> OutputCache:
+        name = f"{pack_id(paths, config)}.{_hash(fmt, context)[:16]}.out"
+        key = _hash(run_key, fmt, context, _fingerprint(_OUTPUT_CODE, "rich"))
+        return cls(cache_dir() / f"v{FORMAT}" / name, key)
+
+    def get(self) -> SavedOutput | None:
+        """The saved output (the caller closes its file), or None."""
+        try:
+            fh = open(self.path, "rb")  # noqa: SIM115 - handed to the caller
+        except OSError:
+            return None
+        try:
+            head = json.loads(fh.readline())
+            if not isinstance(head, dict) or head.get("key") != self.key:
+                raise ValueError("another run's output")
+            size = int(head["size"])
+            if os.fstat(fh.fileno()).st_size - fh.tell() != size:
+                raise ValueError("cut short")
+            return SavedOutput(int(head["exit_code"]), tuple(map(str, head["stderr"])), fh, size)
+        except (OSError, ValueError, TypeError, KeyError):
+            fh.close()
+            return None  # corrupt or foreign: a miss
+
+    def put(self, exit_code: int, stderr: Sequence[str], stdout: bytes) -> None:
+        """Write atomically; failures to write are ignored (the next run is a miss)."""
+        head = {"key": self.key, "exit_code": exit_code, "stderr": list(stderr)}
+        head["size"] = len(stdout)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _write_gitignore(self.path.parent.parent)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(json.dumps(head).encode("ascii") + b"\n")
+                    fh.write(stdout)
+                os.replace(tmp, self.path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass
+
+
 def _write_gitignore(directory: Path) -> None:
     marker = directory / ".gitignore"
     if not marker.exists():
@@ -307,3 +390,5 @@ def _prune(directory: Path) -> None:
     packs = sorted(directory.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in packs[KEEP_PACKS:]:
         old.unlink(missing_ok=True)
+        for out in directory.glob(f"{old.stem}.*.out"):  # saved outputs of the same run
+            out.unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pgwarden.errors import ConfigError
-from pgwarden.locks.context import DEFAULT_PG_VERSION, SUPPORTED_VERSIONS
+from pgwarden.locks.versions import DEFAULT_PG_VERSION, SUPPORTED_VERSIONS
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgwarden.catalog import Catalog
 from pgwarden.catalog.apply import apply_statement
@@ -16,6 +16,9 @@ from pgwarden.locks.session import Analysed, simulate
 from pgwarden.rules.base import FileContext, Finding, Rule, Severity, all_rules, get_rule
 from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, discover, parse_source
 from pgwarden.sql.directives import ALL
+
+if TYPE_CHECKING:
+    from pgwarden.pipeline import Inputs
 
 _BLOCKS: dict[str, Blocks] = {}  # per mode name: a report asks once per lock, ~15k times
 
@@ -133,15 +136,16 @@ def load_schema(paths: Iterable[str], catalog: Catalog) -> list[ParseFailure]:
     return errors
 
 
-def lint_paths(paths: list[str], config: LintConfig) -> LintResult:
+def lint_paths(paths: list[str], config: LintConfig, inputs: Inputs | None = None) -> LintResult:
     """Lint files/directories/stdin in migration order, sharing one evolving catalog.
 
     Results are cached by content (see pgwarden.cache) unless `config.cache` is off; see
-    pgwarden.pipeline for how files, cache and catalog fit together.
+    pgwarden.pipeline for how files, cache and catalog fit together. `inputs`: the files
+    as `pipeline.read_inputs(paths, config)` read them, when the caller already did.
     """
     from pgwarden.pipeline import run
 
-    return run(paths, config)
+    return run(paths, config, inputs)
 
 
 def lint_text(
@@ -182,6 +186,62 @@ def _suppressed(f: Finding, a: Analysed | None, parsed: ParsedFile, used: set[in
     return False
 
 
+class _Plan:
+    """Which rules to call for a statement, from their pre-filters (Rule.kinds, Rule.causes).
+
+    Rules are called in their order in `rules` whatever the filters select, so findings come
+    out in the same order as when every rule is called on every statement.
+    """
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = tuple(rules)
+        self.every: list[tuple[int, Rule]] = []
+        self.by_kind: dict[str, list[tuple[int, Rule]]] = {}
+        self.by_cause: dict[str, list[tuple[int, Rule]]] = {}
+        self.file_rules = [r for r in rules if type(r).check_file is not Rule.check_file]
+        for i, rule in enumerate(rules):
+            if type(rule).check is Rule.check:
+                continue  # finds nothing per statement
+            if rule.causes:
+                for prefix in rule.causes:
+                    self.by_cause.setdefault(prefix, []).append((i, rule))
+            elif rule.kinds:
+                for kind in rule.kinds:
+                    self.by_kind.setdefault(kind, []).append((i, rule))
+            else:
+                self.every.append((i, rule))
+        self._every_rules = [r for _, r in self.every]
+
+    def for_statement(self, a: Analysed) -> list[Rule]:
+        kind = a.stmt.kind
+        picked = self.by_kind.get(kind)
+        extra = list(picked) if picked else []
+        if self.by_cause:
+            for cause in a.effect.causes:
+                code = cause.code
+                while True:  # the cause's code and each prefix of it ending before a `:`
+                    for i, rule in self.by_cause.get(code, ()):
+                        if (not rule.kinds or kind in rule.kinds) and (i, rule) not in extra:
+                            extra.append((i, rule))
+                    code, sep, _ = code.rpartition(":")
+                    if not sep:
+                        break
+        if not extra:
+            return self._every_rules
+        return [r for _, r in sorted(self.every + extra, key=lambda x: x[0])]
+
+
+_LAST_PLAN: list[_Plan] = []  # one entry: a run lints every file with the same rules
+
+
+def _plan(rules: list[Rule]) -> _Plan:
+    if _LAST_PLAN and _LAST_PLAN[0].rules == tuple(rules):
+        return _LAST_PLAN[0]
+    plan = _Plan(rules)
+    _LAST_PLAN[:] = [plan]
+    return plan
+
+
 def lint_parsed(
     parsed: ParsedFile, catalog: Catalog, config: LintConfig, rules: list[Rule]
 ) -> FileOut:
@@ -202,6 +262,7 @@ def lint_parsed(
         catalog,
     )
     out = FileOut(parsed.display, notices=[(n.line, n.column, n.message) for n in parsed.notices])
+    plan = _plan(rules)
     used: set[int] = set()
     by_line: dict[tuple[int, int], StatementOut] = {}
     for a in session.statements:
@@ -222,14 +283,14 @@ def lint_parsed(
             e.unknown,
             e.note,
         )
-        for rule in rules:
+        for rule in plan.for_statement(a):
             for f in rule.check(a, ctx):
                 if not _suppressed(f, a, parsed, used):
                     so.findings.append(f)
         out.statements.append(so)
         by_line[(a.line, a.column)] = so
     by_pos = {(a.line, a.column): a for a in session.statements}
-    for rule in rules:
+    for rule in plan.file_rules:
         for f in rule.check_file(ctx):
             at = by_pos.get((f.line, f.column))
             if _suppressed(f, at, parsed, used):

@@ -14,8 +14,8 @@ import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, discover
-from pgwarden.sql.source import decode, parse_text, read_bytes
+from pgwarden.sql import ParseFailure, SqlSource, discover
+from pgwarden.sql._read import read_bytes
 
 if TYPE_CHECKING:
     from pgwarden.cache import ResultCache
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pgwarden.config import LintConfig
     from pgwarden.lint import FileOut, LintResult
     from pgwarden.rules.base import Rule
+    from pgwarden.sql import ParsedFile
 
 
 @dataclass(slots=True)
@@ -37,6 +38,8 @@ class _Item:
 
 
 def parse_item(source: SqlSource, data: bytes | ParseFailure) -> ParsedFile | ParseFailure:
+    from pgwarden.sql.source import decode, parse_text  # the parser: not for a warm run
+
     if isinstance(data, ParseFailure):
         return data
     text = decode(source, data)
@@ -77,12 +80,47 @@ def load_schema_items(items: list[_Item], catalog: Catalog) -> list[ParseFailure
     return errors
 
 
-def run(paths: list[str], config: LintConfig) -> LintResult:
-    from pgwarden.lint import LintResult
+@dataclass(slots=True)
+class Inputs:
+    """Everything a run reads before linting: its sources and `--schema` files, as bytes."""
 
+    items: list[_Item]
+    schema: list[_Item]
+    key: str | None = None  # the last file's chained key (with the cache on): the whole run
+
+    @property
+    def all_readable(self) -> bool:
+        return not any(isinstance(it.data, ParseFailure) for it in (*self.items, *self.schema))
+
+
+def read_inputs(paths: list[str], config: LintConfig) -> Inputs:
+    """Discover and read the run's files and, with the cache on, chain their keys."""
     items = [_Item(src, read_bytes(src)) for src in discover(paths)]
     schema = [_Item(s, read_bytes(s)) for s in discover(list(config.schema), must_exist=True)]
-    cache = _open_cache(paths, config, items, schema)
+    inputs = Inputs(items, schema)
+    if config.cache:
+        from pgwarden.cache import base_key, chain_key
+
+        key = base_key(
+            config,
+            [(s.source.display, s.data if isinstance(s.data, bytes) else None) for s in schema],
+        )
+        for it in items:
+            key = it.key = chain_key(
+                key, it.source.display, it.data if isinstance(it.data, bytes) else None
+            )
+        inputs.key = key
+    return inputs
+
+
+def run(paths: list[str], config: LintConfig, inputs: Inputs | None = None) -> LintResult:
+    """Lint `paths`; `inputs`: what `read_inputs(paths, config)` returned, if already read."""
+    from pgwarden.lint import LintResult
+
+    if inputs is None:
+        inputs = read_inputs(paths, config)
+    items, schema = inputs.items, inputs.schema
+    cache = _open_cache(paths, config, items)
     first = next((i for i, it in enumerate(items) if it.out is None), len(items))
     result = LintResult()
     if first < len(items):
@@ -101,23 +139,13 @@ def run(paths: list[str], config: LintConfig) -> LintResult:
     return result
 
 
-def _open_cache(
-    paths: list[str], config: LintConfig, items: list[_Item], schema: list[_Item]
-) -> ResultCache | None:
-    """Look every file up in the cache; None when caching is off."""
+def _open_cache(paths: list[str], config: LintConfig, items: list[_Item]) -> ResultCache | None:
+    """Look every file up in the cache (keys from read_inputs); None when caching is off."""
     if not config.cache:
         return None
-    from pgwarden.cache import ResultCache, base_key, chain_key
+    from pgwarden.cache import ResultCache
 
     cache = ResultCache.open(paths, config)
-    key = base_key(
-        config,
-        [(s.source.display, s.data if isinstance(s.data, bytes) else None) for s in schema],
-    )
-    for it in items:
-        key = it.key = chain_key(
-            key, it.source.display, it.data if isinstance(it.data, bytes) else None
-        )
     for it in items:
         hit = cache.get(it.key, it.source.display)
         if hit is None:
@@ -175,7 +203,7 @@ def _lint_from(
 def _replay_item(it: _Item, catalog: Catalog) -> None:
     if not it.source.is_down:
         parsed = parse_item(it.source, it.data)
-        if isinstance(parsed, ParsedFile):
+        if not isinstance(parsed, ParseFailure):
             replay(parsed, catalog)
 
 
@@ -195,10 +223,14 @@ def _lint_one(
     return out
 
 
-# Parallel linting. Costs are in bytes of SQL; replaying a file (parse + catalog) costs about
-# REPLAY_COST of linting it (measured on the corpus: parsing is ~1/3 of the work).
-PARALLEL_MIN_BYTES = 256 * 1024
-REPLAY_COST = 0.35
+# Parallel linting. Costs are in units of linting one byte of SQL, per file: linting costs a
+# fixed part plus its bytes, replaying a file (parse + catalog, no lock model or rules) about
+# a third of that, and the worker also encodes what it sends. Measured on the corpus
+# (bench/lint_corpus.py): ~210 us per file plus ~0.39 us per byte to lint.
+PARALLEL_MIN_BYTES = 256 * 1024  # of work, in those units
+LINT_FILE = 540
+REPLAY_FILE, REPLAY_BYTE = 240, 0.32
+SEND_FILE, SEND_BYTE = 40, 0.06
 
 
 def _size(it: _Item) -> int:
@@ -206,17 +238,23 @@ def _size(it: _Item) -> int:
 
 
 def _plan_split(items: list[_Item], first: int) -> int:
-    """Index where a worker takes over, balancing head + replay against the tail."""
-    todo = sum(_size(it) for it in items[first:])
-    if todo < PARALLEL_MIN_BYTES or not _can_fork():
+    """Index where a worker takes over, so that it and this process finish about together.
+
+    This process replays items[:first] and lints up to the split; the worker replays up to
+    the split and lints (and sends) the rest.
+    """
+    sizes = [_size(it) for it in items]
+    replay = [REPLAY_FILE + REPLAY_BYTE * n for n in sizes]
+    tail = [LINT_FILE + SEND_FILE + (1 + SEND_BYTE) * n for n in sizes]
+    if sum(LINT_FILE + n for n in sizes[first:]) < PARALLEL_MIN_BYTES or not _can_fork():
         return len(items)
-    prefix = sum(_size(it) for it in items[:first])
-    # head = REPLAY_COST * (prefix + head) + (todo - head)
-    head_bytes = (REPLAY_COST * prefix + todo) / (2 - REPLAY_COST)
-    acc = 0
+    here = sum(replay[:first])
+    worker = here + sum(tail[first:])
     for i in range(first, len(items)):
-        acc += _size(items[i])
-        if acc >= head_bytes:
+        # Moving item i to this process: it lints i, the worker replays it instead.
+        here += LINT_FILE + sizes[i]
+        worker += replay[i] - tail[i]
+        if here >= worker:
             return i + 1
     return len(items)
 

@@ -492,7 +492,8 @@ def _enum(node: Any, cat: Catalog, new: bool) -> None:
 def _alter_enum(node: Any, cat: Catalog, new: bool) -> None:
     vals = cat.enums.get(list_qname(node.typeName))
     if vals is not None and node.newVal and not node.oldVal:
-        vals.append(node.newVal)
+        # A new list, not an append: catalog copies share these lists (see Catalog.copy).
+        cat.enums[list_qname(node.typeName)] = [*vals, node.newVal]
 
 
 @applies("CreateDomainStmt")

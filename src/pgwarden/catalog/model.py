@@ -142,6 +142,127 @@ class VersionedDict(dict[_K, _V]):
         super().clear()
 
 
+class TableDict(VersionedDict[QualifiedName, Table]):
+    """The catalog's tables; also remembers which keys were set since `settle()`.
+
+    A table is only ever new when it was stored as such (nothing sets `new` in place), so
+    `mark_all_existing`, run after every file, need not visit every table of a long history.
+    """
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._recent: set[QualifiedName] | None = None  # None: any key may be new
+
+    def __setitem__(self, key: QualifiedName, value: Table) -> None:
+        if self._recent is not None:
+            self._recent.add(key)
+        super().__setitem__(key, value)
+
+    def setdefault(self, key: QualifiedName, default: Any = None) -> Any:
+        if self._recent is not None:
+            self._recent.add(key)
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kw: Any) -> None:
+        self._recent = None
+        super().update(*args, **kw)
+
+    def maybe_new(self) -> list[QualifiedName]:
+        """Keys that may hold a new table (every key, when in doubt), in this dict's order."""
+        if self._recent is None:
+            return list(self)
+        return [k for k in self._recent if k in self]
+
+    def settle(self) -> None:
+        self._recent = set()
+
+
+class IndexDict(VersionedDict[QualifiedName, Index]):
+    """The catalog's indexes, also kept grouped by table (in this dict's order).
+
+    A DROP TABLE or a foreign-key check asks for a table's indexes after almost every change
+    to the dict; regrouping them all each time was quadratic over a long migration history.
+    Plain sets and deletes update the groups; anything else (editing an index in place,
+    update, re-keying an index onto another table) regroups on the next question.
+    """
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._groups: dict[QualifiedName, dict[QualifiedName, Index]] | None = None
+        self._borrowed = False  # _groups belongs to another IndexDict: copy before changing
+
+    def borrow_groups(self, other: IndexDict) -> None:
+        """Use `other`'s grouping (equal contents, and `other` must not change meanwhile)."""
+        self._groups = other._groups
+        self._borrowed = self._groups is not None
+
+    def drop_groups(self) -> None:
+        self._groups = None
+        self._borrowed = False
+
+    def _own_groups(self) -> dict[QualifiedName, dict[QualifiedName, Index]] | None:
+        if self._borrowed and self._groups is not None:
+            self._groups = {t: dict(g) for t, g in self._groups.items()}
+        self._borrowed = False
+        return self._groups
+
+    def _bump(self) -> None:
+        self.version += 1
+        self.drop_groups()
+
+    def __setitem__(self, key: QualifiedName, value: Index) -> None:
+        groups = self._own_groups()
+        if groups is not None:
+            old = dict.get(self, key)
+            if old is not None and old.table != value.table:
+                self.drop_groups()  # the key keeps its place in this dict: regroup
+            else:
+                groups.setdefault(value.table, {})[key] = value
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: QualifiedName) -> None:
+        self._forget(key)
+        super().__delitem__(key)
+
+    def pop(self, key: QualifiedName, *default: Any) -> Any:
+        self._forget(key)
+        return super().pop(key, *default)
+
+    def _forget(self, key: QualifiedName) -> None:
+        old = dict.get(self, key)
+        groups = self._own_groups() if old is not None else None
+        if old is not None and groups is not None:
+            group = groups.get(old.table)
+            if group is not None:
+                group.pop(key, None)
+
+    def popitem(self) -> tuple[QualifiedName, Index]:
+        self.drop_groups()
+        return super().popitem()
+
+    def setdefault(self, key: QualifiedName, default: Any = None) -> Any:
+        self.drop_groups()
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kw: Any) -> None:
+        self.drop_groups()
+        super().update(*args, **kw)
+
+    def clear(self) -> None:
+        self.drop_groups()
+        super().clear()
+
+    def of_table(self, table: QualifiedName) -> list[Index]:
+        groups = self._groups
+        if groups is None:
+            groups = {}
+            for key, i in self.items():
+                groups.setdefault(i.table, {})[key] = i
+            self._groups = groups
+        group = groups.get(table)
+        return list(group.values()) if group else []
+
+
 def _derived(source: dict[Any, Any], cache: tuple[Any, int, Any] | None) -> Any | None:
     """The cached map derived from `source` if still current, else None."""
     version = getattr(source, "version", None)
@@ -174,28 +295,24 @@ class Catalog:
     statistics: dict[QualifiedName, QualifiedName] = field(default_factory=dict)  # -> table
     default_tablespace: str | None = None  # SET default_tablespace in force
     _token: object = field(default_factory=object, compare=False, repr=False)
-    # Reverse maps (indexes by table, foreign keys by referenced table), rebuilt when the
-    # versioned dicts they come from change; scanning every index per lookup was a hot spot.
-    _by_table: Any = field(default=None, compare=False, repr=False, init=False)
+    # Foreign keys by referenced table, rebuilt when the tables change (indexes by table:
+    # see IndexDict); scanning every table per lookup was a hot spot.
     _refs: Any = field(default=None, compare=False, repr=False, init=False)
 
     def __post_init__(self) -> None:
-        if type(self.tables) is not VersionedDict:
-            self.tables = VersionedDict(self.tables)
-        if type(self.indexes) is not VersionedDict:
-            self.indexes = VersionedDict(self.indexes)
+        if type(self.tables) is not TableDict:
+            self.tables = TableDict(self.tables)
+        if type(self.indexes) is not IndexDict:
+            self.indexes = IndexDict(self.indexes)
 
     def table(self, name: QualifiedName | None) -> Table | None:
         return self.tables.get(name) if name else None
 
     def indexes_of(self, table: QualifiedName) -> list[Index]:
-        by_table = _derived(self.indexes, self._by_table)
-        if by_table is None:
-            by_table = {}
-            for i in self.indexes.values():
-                by_table.setdefault(i.table, []).append(i)
-            self._by_table = (self.indexes, getattr(self.indexes, "version", None), by_table)
-        return list(by_table.get(table, ()))
+        indexes = self.indexes
+        if type(indexes) is IndexDict:
+            return indexes.of_table(table)
+        return [i for i in indexes.values() if i.table == table]  # replaced after __init__
 
     def referencing(self, table: QualifiedName) -> list[tuple[Table, Constraint]]:
         """Foreign keys elsewhere that point at `table`."""
@@ -249,10 +366,14 @@ class Catalog:
 
     def mark_all_existing(self) -> None:
         """Objects from earlier files or --schema are in use by the application."""
-        for name in [n for n, t in self.tables.items() if t.new]:
+        tables = self.tables
+        names = tables.maybe_new() if type(tables) is TableDict else list(tables)
+        for name in [n for n in names if tables[n].new]:
             t = self.edit_table(name)
             if t is not None:
                 t.new = False
+        if type(tables) is TableDict:
+            tables.settle()
 
     @contextmanager
     def scratch(self) -> Iterator[Catalog]:
@@ -262,10 +383,16 @@ class Catalog:
         again, so the next migration edits them in place instead of cloning them.
         """
         token = self._token
+        copy = self.copy()
+        mine, theirs = self.indexes, copy.indexes
+        if isinstance(mine, IndexDict) and isinstance(theirs, IndexDict):
+            theirs.borrow_groups(mine)  # no regrouping per down migration
         try:
-            yield self.copy()
+            yield copy
         finally:
             self._token = token
+            if isinstance(theirs, IndexDict):
+                theirs.drop_groups()  # this catalog changes from now on: stop borrowing
 
     def copy(self) -> Catalog:
         """An independent catalog; costs a few dict copies, not a deep copy (copy-on-write)."""
@@ -273,10 +400,8 @@ class Catalog:
         kw: dict[str, object] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, dict):  # containers are copied; list values (enums) too
-                value = type(value)(value)
-                if value and isinstance(next(iter(value.values())), list):
-                    value = {k: list(v) for k, v in value.items()}
+            if isinstance(value, dict):  # containers are copied (enum lists are never
+                value = type(value)(value)  # changed in place, so they are shared)
             elif isinstance(value, set | list):
                 value = type(value)(value)
             if not f.name.startswith("_"):

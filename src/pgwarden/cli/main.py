@@ -6,7 +6,7 @@ import argparse
 import importlib
 import importlib.util
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from pgwarden import __version__
 from pgwarden.errors import PgwardenError
@@ -28,6 +28,11 @@ COMMANDS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    return _build(None)[0]
+
+
+def _build(only: str | None) -> tuple[argparse.ArgumentParser, Collection[str]]:
+    """The parser (with `only`: just that command module's subcommands) and its commands."""
     parser = argparse.ArgumentParser(
         prog="pgwarden",
         description="Keep PostgreSQL schema migrations from taking production down.",
@@ -35,16 +40,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pgwarden {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         modname = f"pgwarden.cli.{name}"
         if importlib.util.find_spec(modname) is None:
             continue
         importlib.import_module(modname).register(sub)
-    return parser
+    return parser, sub.choices
+
+
+def _parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """Registering every command imports every command module (~10 ms at each start): for a
+    command named after its module, that module alone gives the same parser. Top-level
+    help (`pgwarden -h lint`) lists every command, so it gets them all."""
+    before: list[str] = []
+    for arg in argv:
+        if not arg.startswith("-"):
+            if arg in COMMANDS and not any(a.startswith(("-h", "--h")) for a in before):
+                parser, commands = _build(arg)
+                if arg in commands:
+                    return parser
+            break
+        before.append(arg)
+    return build_parser()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = _parser_for(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

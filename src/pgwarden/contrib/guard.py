@@ -25,10 +25,11 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pgwarden.contrib.driver import backend_pid, db_error, is_read, run_raw
+from pgwarden.contrib.statements import StatementPlan, plan_statement
 from pgwarden.db import connect, load_sql, redact
 from pgwarden.errors import PgwardenError
 from pgwarden.runner.errors import LockWaitExceeded, MigrationError, RunAborted
@@ -49,10 +50,9 @@ from pgwarden.runner.events import (
 )
 from pgwarden.runner.migrate import CONNECTION_CHECK, new_run_id
 from pgwarden.runner.nontx import invalid_leftovers
-from pgwarden.runner.plan import MigrationFile
 from pgwarden.runner.policy import Policy, human, pg_duration
 from pgwarden.runner.preflight import PreflightReport, preflight, preflight_needs
-from pgwarden.runner.script import IndexBuild, Target, Unit, build_script
+from pgwarden.runner.script import IndexBuild, Target
 from pgwarden.runner.signals import Abort
 from pgwarden.runner.waiter import Waiter, describe_all
 from pgwarden.runner.watchdog import Watchdog
@@ -70,16 +70,6 @@ LOCK_NOT_AVAILABLE = "55P03"
 DEADLOCK_DETECTED = "40P01"
 QUERY_CANCELED = "57014"
 _READS = ("SELECT", "SHOW")
-
-
-@dataclass(frozen=True, slots=True)
-class StatementPlan:
-    """What the lock model says about one statement the framework is about to send."""
-
-    targets: tuple[Target, ...]  # existing relations locked in a traffic-blocking mode
-    lock_timeout: float
-    statement_timeout: float | None
-    index_build: IndexBuild | None = None
 
 
 class LostRace(Exception):
@@ -111,73 +101,6 @@ def keep_app_name(environ: Mapping[str, str] = os.environ) -> bool:
     return environ.get("PGAPPNAME", "").startswith(RUN_PREFIX)
 
 
-def db_error(exc: BaseException) -> tuple[str, str] | None:
-    """(SQLSTATE, message) of the driver error behind a framework's exception, if there is one.
-
-    Django wraps driver errors (`__cause__`), SQLAlchemy too (`.orig`); psycopg 3 errors carry
-    `sqlstate`, psycopg2's `pgcode` (both None for a lost connection).
-    """
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if hasattr(e, "sqlstate") or hasattr(e, "pgcode"):
-            state = getattr(e, "sqlstate", None) or getattr(e, "pgcode", None) or ""
-            diag = getattr(e, "diag", None)
-            text = getattr(diag, "message_primary", None) or str(e)
-            return str(state), " ".join(str(text).split())
-        todo.extend([getattr(e, "orig", None), e.__cause__, e.__context__])
-    return None
-
-
-def is_read(sql: str) -> bool:
-    """Introspection and SELECTs commit nothing a re-run would repeat."""
-    words = sql.lstrip(" \t\r\n(").split(None, 1)
-    return bool(words) and words[0].upper() in _READS
-
-
-def backend_pid(raw: Any) -> int:
-    """The server pid of a psycopg 3 or psycopg2 connection."""
-    return int(raw.info.backend_pid)
-
-
-def dsn_of(raw: Any) -> str:
-    """A libpq conninfo for the database a psycopg 3 or psycopg2 connection is connected to.
-
-    From the connection itself, so whatever the framework's settings or libpq's PG* variables
-    said, our own sessions reach the same server and database.
-    """
-    from psycopg.conninfo import make_conninfo
-
-    info = raw.info
-    if hasattr(info, "get_parameters"):  # psycopg 3: non-default values, no password
-        params = dict(info.get_parameters())
-    else:  # psycopg2
-        params = {k: v for k, v in info.dsn_parameters.items() if k != "password"}
-    for key in ("application_name", "client_encoding", "fallback_application_name"):
-        params.pop(key, None)  # ours are named by the Guard
-    if params.get("hostaddr") == params.get("host"):
-        params.pop("hostaddr")  # libpq reports both for a numeric host
-    if params.get("sslcertmode") == "allow":
-        params.pop("sslcertmode")  # the default, reported anyway
-    if info.password:
-        params["password"] = info.password
-    return make_conninfo("", **params)
-
-
-def run_raw(raw: Any, sql: str, params: Mapping[str, Any] | None = None) -> Any:
-    """Execute on a DB-API connection (psycopg 3 or 2), bypassing the framework's hooks."""
-    cur = raw.cursor()
-    try:
-        cur.execute(sql, params)
-        return cur.fetchone() if cur.description else None
-    finally:
-        cur.close()
-
-
 class Guard:
     """One guarded run: control connection, waiter and watchdog, and the retry loop."""
 
@@ -207,7 +130,6 @@ class Guard:
         self._statement_default: str | None = None  # the session's statement_timeout
         self._current: _Migration | None = None
         self._migrations: dict[str, _Migration] = {}
-        self._plans: dict[str, StatementPlan | None] = {}
         self._holding = False  # this transaction holds a traffic-blocking lock
         self._tx_writes = 0
         self._generation = 0
@@ -365,25 +287,7 @@ class Guard:
     # -- statements ---------------------------------------------------------------------------
     def plan(self, sql: str) -> StatementPlan | None:
         """The lock model's view of `sql`; None when it cannot be parsed (e.g. %s parameters)."""
-        if sql in self._plans:
-            return self._plans[sql]
-        f = MigrationFile("statement", "statement", Path("<statement>"), "")
-        plan: StatementPlan | None = None
-        try:
-            script = build_script(f, self.server_version, self.policy, text=sql)
-        except Exception:  # modelling must never break a migration: unmodelled it is
-            script = None
-        steps = [s for u in script.units for s in u.steps] if script is not None else []
-        if steps:
-            timeouts = {s.statement_timeout for s in steps}
-            plan = StatementPlan(
-                Unit(tuple(steps), True).targets,
-                self.policy.lock_timeout if any(s.lock_timeout for s in steps) else 0.0,
-                timeouts.pop() if len(timeouts) == 1 else self.policy.statement_timeout,
-                steps[0].index_build if len(steps) == 1 else None,
-            )
-        self._plans[sql] = plan
-        return plan
+        return plan_statement(sql, self.server_version, self.policy)
 
     def before_statement(self, sql: str, execute: Execute, *, in_transaction: bool) -> None:
         """Wait or give up as the policy says, then set this statement's timeouts."""
@@ -427,7 +331,7 @@ class Guard:
             self._tx_writes += 1
         else:
             m.committed += 1
-        plan = self._plans.get(sql)
+        plan = self.plan(sql)
         if in_transaction and (plan is None or plan.targets):
             self._holding = True
 
@@ -496,6 +400,7 @@ class Guard:
             found = db_error(exc)
             message = f"{found[0]}: {found[1]}" if found else f"{type(exc).__name__}: {exc}"
         if m is not None:
+            message = message.removeprefix(f"{label}: ")  # the event names it already
             self.emit(MigrationFailed(label, m.name, message, m.attempts))
         self.emit(RunFinished(len(self.applied), time.monotonic() - self._t0, "failed"))
 
@@ -546,7 +451,8 @@ class Guard:
         if time.monotonic() >= deadline:
             raise LockWaitExceeded(
                 f"{label + ': ' if label else ''}gave up after {human(self.policy.max_wait)} "
-                f"(max-wait) and {attempt} attempts; blockers seen: {describe_all(seen.values())}",
+                f"(max-wait) and {attempt} attempt{'s' if attempt != 1 else ''}; "
+                f"blockers seen: {describe_all(seen.values())}",
                 tuple(seen.values()),
             )
         retries = self._waiter.between_attempts(

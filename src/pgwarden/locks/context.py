@@ -9,9 +9,8 @@ from typing import Any
 from pgwarden.catalog import Catalog, QualifiedName, Table
 from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode
-
-DEFAULT_PG_VERSION = 17
-SUPPORTED_VERSIONS = range(12, 19)
+from pgwarden.locks.versions import DEFAULT_PG_VERSION as DEFAULT_PG_VERSION
+from pgwarden.locks.versions import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
 
 
 @dataclass(slots=True)

@@ -218,7 +218,16 @@ def _drop_index(node: Any, ctx: Context, eff: Effect, name: QualifiedName) -> No
     if node.concurrent:
         eff.kind = "DROP INDEX CONCURRENTLY"
         eff.transactional = False
-        eff.lock(name, M.ShareUpdateExclusiveLock, relkind="index", new=ctx.is_new(name))
+        # The index is marked invalid, then dead, under SHARE UPDATE EXCLUSIVE; once no
+        # transaction can use it any more it is dropped under ACCESS EXCLUSIVE (index_drop(),
+        # observed by `pgwarden trace --self-check`). The table stays at SHARE UPDATE EXCLUSIVE.
+        eff.lock(
+            name,
+            M.AccessExclusiveLock,
+            relkind="index",
+            new=ctx.is_new(name),
+            reason="dropped at the end, once no transaction can use it",
+        )
         if idx is not None:
             ctx.lock(
                 eff,

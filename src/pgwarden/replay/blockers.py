@@ -41,6 +41,7 @@ class Blocker:
     t0: float = 0.0
     started: float | None = None
     ended: float | None = None
+    ended_by: float | None = None  # the release happened in [ended, ended_by]
     pid: int | None = None  # the blocker's backend
     error: str | None = None
     _thread: threading.Thread | None = None
@@ -133,7 +134,9 @@ class Blocker:
                 while os.read(fd, 1 << 20):  # the rest (a few % of the dump at most)
                     pass
                 watcher.join(timeout=30)
-                self.ended = found[0] if found else self._now()
+                # The earliest moment consistent with the polls: "migration done N ms after
+                # the backup" is, if anything, overstated.
+                self.ended, self.ended_by = found if found else (self._now(), self._now())
             proc.wait()
             if proc.returncode != 0 or self.started is None:
                 err.seek(0)
@@ -172,22 +175,24 @@ class Blocker:
     def _watch_release(self, mon: Any, pid: int | None, found: list[float]) -> None:
         """Date the end of the dump's transaction (on its own thread while the dump drains).
 
-        The release happened after the last poll that saw the transaction and before the
-        first one that did not, whose send time is recorded: within a poll period (about a
-        millisecond) of the truth, where the dump's end of output or process exit can be
-        several milliseconds off either way on a busy machine.
+        The release happened after the last poll that saw the transaction was sent, and
+        before the first one that did not returned: `found` gets those two bounds. The poll
+        runs every millisecond, so on an idle machine they are a millisecond or two apart;
+        on a busy one, as far apart as this thread was kept off the CPU.
         """
         if pid is None:
             return
         deadline = time.monotonic() + 30
+        last_seen = self._now()
         while time.monotonic() < deadline:
             sent = self._now()
             row = mon.execute(
                 "SELECT xact_start IS NOT NULL FROM pg_stat_activity WHERE pid = %s", (pid,)
             ).fetchone()
             if not row or not row[0]:
-                found.append(sent)
+                found[:] = [last_seen, self._now()]
                 return
+            last_seen = sent
             time.sleep(RELEASE_POLL)
 
     def _long_read(self) -> None:
@@ -208,7 +213,7 @@ class Blocker:
                     if not self._release.is_set():
                         self.error = f"{type(exc).__name__}: {exc}"
                 finally:
-                    self.ended = self._now()
+                    self.ended = self.ended_by = self._now()
                     done.set()
 
             worker = threading.Thread(target=query, daemon=True, name="analyst-query")
@@ -242,7 +247,7 @@ class Blocker:
             self._ready.set()
             self._release.wait(timeout=self.seconds)
             conn.execute("COMMIT")
-            self.ended = self._now()
+            self.ended = self.ended_by = self._now()
 
 
 def _shrink_pipe(fd: int) -> None:

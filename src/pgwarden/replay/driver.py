@@ -30,8 +30,7 @@ def run_all(
     from pgwarden.replay.strategies import prepare_runner
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    if "pgwarden" in strategies:
-        prepare_runner()
+    prepare_runner()  # the deploy processes start from bytecode, as installed packages do
     runs: list[Run] = []
     with start_cluster(pg_bin) as cluster:
         dsn = cluster.dsn("postgres")

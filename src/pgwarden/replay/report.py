@@ -64,6 +64,8 @@ def write_json(runs: list[Run], cfg: ReplayConfig, path: Path) -> None:
                 "blocker": list(r.blocker_span),
                 "migration": list(r.migration_span),
                 "blocker_error": r.blocker_error,
+                # The blocker's release lies in [blocker[1], blocker_released_by].
+                "blocker_released_by": r.extra.get("released_by"),
                 "runner_events": [list(e) for e in r.extra.get("events", [])],  # type: ignore[attr-defined]
                 "app_errors": r.extra.get("app_errors", []),
                 # The ten slowest app queries (start, end, kind, ok): where a max comes from.
@@ -79,7 +81,9 @@ def write_json(runs: list[Run], cfg: ReplayConfig, path: Path) -> None:
 
 
 def plot(runs: list[Run], cfg: ReplayConfig, path: Path) -> Path | None:
-    """App query latency over time, blocker and migration shaded; None without matplotlib."""
+    """App query latency over time, one panel per strategy, on one scale; None without
+    matplotlib. Bars above each panel: the blocker holding its lock, the deploy process
+    running; ticks: the migration's attempts."""
     try:
         import matplotlib
 
@@ -88,32 +92,61 @@ def plot(runs: list[Run], cfg: ReplayConfig, path: Path) -> Path | None:
     except ImportError:
         return None
     fig, axes = plt.subplots(
-        len(runs), 1, figsize=(10, 2.2 * len(runs) + 0.6), sharex=True, squeeze=False
+        len(runs), 1, figsize=(10, 2.1 * len(runs) + 0.8), sharex=True, sharey=True, squeeze=False
     )
     for ax, r in zip(axes[:, 0], runs, strict=True):
+        # A query is drawn where it completed, at the height of its latency: a stall shows as
+        # a gap in the cloud followed by a spike.
         xs = [s.end for s in r.samples]
         ys = [max(s.latency * 1000, 0.05) for s in r.samples]
         colors = ["tab:blue" if s.ok else "tab:red" for s in r.samples]
-        ax.scatter(xs, ys, s=3, c=colors, linewidths=0)
+        ax.scatter(xs, ys, s=2, c=colors, linewidths=0, rasterized=True)
         b0, b1 = r.blocker_span
+        end = max((s.end for s in r.samples), default=b0)
         ax.axvspan(
-            b0, b1 if b1 is not None else b0, color="tab:orange", alpha=0.2, label=f"{cfg.blocker}"
+            b0,
+            b1 if b1 is not None else end,
+            ymin=0.93,
+            ymax=1.0,
+            color="tab:orange",
+            label=f"{cfg.blocker} holds the table",
         )
+        ax.axvspan(b0, b1 if b1 is not None else end, color="tab:orange", alpha=0.08)
         m0, m1 = r.migration_span
-        ax.axvspan(
-            m0, m1 if m1 is not None else m0, color="tab:green", alpha=0.25, label="migration"
-        )
+        if r.strategy != "baseline":
+            ax.axvspan(
+                m0,
+                m1 if m1 is not None else end,
+                ymin=0.86,
+                ymax=0.93,
+                color="tab:green",
+                label="deploy process",
+            )
+            attempts = [t for t, kind in r.extra.get("events", []) if kind == "attempt"]  # type: ignore[attr-defined]
+            for i, t in enumerate(attempts):
+                ax.axvline(
+                    t,
+                    ymin=0.78,
+                    ymax=0.86,
+                    color="tab:purple",
+                    linewidth=0.8,
+                    label="attempt (statement sent)" if i == 0 else None,
+                )
         ax.set_yscale("log")
+        ax.set_ylim(0.05, 3e4)
         ax.set_ylabel("latency ms")
         s = r.summary
+        late = "" if s.late_ms is None else f", done {s.late_ms:,.0f} ms after the {cfg.blocker}"
         ax.set_title(
             f"{r.strategy}: max {s.max_ms:,.0f} ms, longest stall {s.longest_gap_ms:,.0f} ms, "
-            f"errors {s.errors}",
+            f"errors {s.errors}{late}",
             fontsize=9,
             loc="left",
         )
-        ax.legend(loc="upper right", fontsize=7)
-    axes[-1, 0].set_xlabel("seconds")
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.85), fontsize=7, framealpha=0.8)
+    axes[-1, 0].set_xlabel(
+        f"seconds ({cfg.clients} app clients; {cfg.migration} at t={cfg.migration_at:g} s)"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

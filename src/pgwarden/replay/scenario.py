@@ -88,7 +88,7 @@ def replay(strategy: str, dsn: str, pg_dump: Path, cfg: ReplayConfig) -> Run:
         (blocker.started if blocker.started is not None else cfg.blocker_at, blocker.ended),
         (outcome.started, outcome.ended),
         blocker.error,
-        {"events": outcome.events, "app_errors": load.errors},
+        {"events": outcome.events, "app_errors": load.errors, "released_by": blocker.ended_by},
     )
 
 

@@ -6,12 +6,14 @@ import enum
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from pgwarden.catalog import Catalog
 from pgwarden.locks.modes import LockMode, blocks
-from pgwarden.locks.session import Analysed, SessionResult
-from pgwarden.sql.source import ParsedFile
+
+if TYPE_CHECKING:
+    from pgwarden.catalog import Catalog
+    from pgwarden.locks.session import Analysed, SessionResult
+    from pgwarden.sql.source import ParsedFile
 
 
 class Severity(enum.Enum):
@@ -61,6 +63,12 @@ class Rule:
     aliases: ClassVar[tuple[str, ...]] = ()
     # Closest equivalents in peer tools: {"squawk": ..., "eugene": ..., "strong_migrations": ...}
     peers: ClassVar[dict[str, str]] = {}
+    # Pre-filters, so that lint does not call `check` ~50 times per statement for nothing:
+    # `check` finds nothing in a statement whose node type is not in `kinds`, nor in one whose
+    # effect has no cause under one of the `causes` prefixes (as Effect.find matches them).
+    # Empty: no filter. tests/rules/test_prefilters.py holds every rule to its filters.
+    kinds: ClassVar[frozenset[str]] = frozenset()
+    causes: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -74,7 +82,7 @@ class Rule:
         return ()
 
     def finding(self, where: Analysed | tuple[int, int], message: str, help: str) -> Finding:
-        line, col = (where.line, where.column) if isinstance(where, Analysed) else where
+        line, col = where if isinstance(where, tuple) else (where.line, where.column)
         return Finding(self.name, self.code, self.severity, message, help, line, col)
 
     @classmethod

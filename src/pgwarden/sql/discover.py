@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,15 +80,15 @@ def migration_sort_key(relpath: str) -> tuple[object, ...]:
     return tuple(key)
 
 
-def _walk(top: str) -> Iterator[str]:
-    """`.sql` files under `top` in migration order (each directory level sorted on its own,
-    which gives the order of migration_sort_key without one large sort)."""
+def _walk(top: str, out: list[str]) -> None:
+    """Append the `.sql` files under `top` to `out` in migration order (each directory level
+    sorted on its own, which gives the order of migration_sort_key without one large sort)."""
     try:
         with os.scandir(top) as it:
             entries = list(it)
     except OSError:
         return
-    keyed: list[tuple[tuple[_Key, int], str, str, bool]] = []
+    found: list[tuple[str, str, bool]] = []
     for e in entries:
         try:
             is_dir = e.is_dir(follow_symlinks=False)
@@ -97,20 +96,21 @@ def _walk(top: str) -> Iterator[str]:
             is_dir = False
         if is_dir:
             if not e.name.startswith("."):
-                keyed.append((_part_key(e.name, True), e.name, e.path, True))
+                found.append((e.name, e.path, True))
         elif e.name.lower().endswith(".sql"):
             try:
                 if e.is_dir():  # a symlink to a directory named *.sql: not followed
                     continue
             except OSError:
                 pass
-            keyed.append((_part_key(e.name, False), e.name, e.path, False))
-    keyed.sort(key=lambda k: (k[0], k[1]))
-    for _, _, path, is_dir in keyed:
+            found.append((e.name, e.path, False))
+    if len(found) > 1:  # most migration directories hold one or two files
+        found.sort(key=lambda f: (_part_key(f[0], f[2]), f[0]))
+    for _, path, is_dir in found:
         if is_dir:
-            yield from _walk(path)
+            _walk(path, out)
         else:
-            yield path
+            out.append(path)
 
 
 def discover(args: list[str], must_exist: bool = False) -> list[SqlSource]:
@@ -128,7 +128,9 @@ def discover(args: list[str], must_exist: bool = False) -> list[SqlSource]:
             continue
         p = Path(arg)
         if p.is_dir():
-            for f in _walk(str(p)):
+            files: list[str] = []
+            _walk(str(p), files)
+            for f in files:
                 fp = Path(f)  # normalised: `./x.sql` is shown as `x.sql`
                 out.append(SqlSource(str(fp), fp))
         else:

@@ -16,7 +16,8 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pgwarden.contrib.guard import Guard, dsn_of, run_raw
+from pgwarden.contrib.driver import dsn_of, run_raw
+from pgwarden.contrib.guard import Guard
 from pgwarden.contrib.policy import policy_from
 from pgwarden.errors import PgwardenError, UsageError
 from pgwarden.runner.errors import RunAborted

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from pgwarden.catalog import QualifiedName
 from pgwarden.config import LintConfig
-from pgwarden.contrib.guard import Guard, run_raw
+from pgwarden.contrib.driver import run_raw
+from pgwarden.contrib.guard import Guard
 from pgwarden.errors import PgwardenError
 from pgwarden.locks.modes import is_dangerous
 from pgwarden.runner.events import Notice
@@ -107,6 +108,10 @@ class DjangoGuard:
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._stack.close()
+        if not self.connection.in_atomic_block:
+            # Whoever uses the connection next (call_command in a test suite) gets a fresh
+            # session, without our lock_timeout and application_name.
+            self.connection.close()
 
     # -- Django's hooks ----------------------------------------------------------------------
     def _on_connect(self, sender: Any, connection: Any, **kwargs: Any) -> None:

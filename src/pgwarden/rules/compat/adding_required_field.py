@@ -45,6 +45,7 @@ class AddingRequiredField(Rule):
 
     code = "PW307"
     name = "adding-required-field"
+    causes = ("compat:required-column",)
     category = "compat"
     severity = Severity.ERROR
     peers = {"squawk": "adding-required-field"}

@@ -42,6 +42,7 @@ class BanDropColumn(Rule):
 
     code = "PW301"
     name = "ban-drop-column"
+    causes = ("compat:drop-column",)
     category = "compat"
     severity = Severity.WARNING
     peers = {"squawk": "ban-drop-column", "strong_migrations": "remove_column"}

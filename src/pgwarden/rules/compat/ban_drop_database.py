@@ -30,6 +30,7 @@ class BanDropDatabase(Rule):
 
     code = "PW303"
     name = "ban-drop-database"
+    causes = ("compat:drop-database",)
     category = "compat"
     severity = Severity.ERROR
     peers = {"squawk": "ban-drop-database"}

@@ -41,6 +41,7 @@ class BanDropNotNull(Rule):
 
     code = "PW306"
     name = "ban-drop-not-null"
+    causes = ("compat:drop-not-null",)
     category = "compat"
     severity = Severity.WARNING
     peers = {"squawk": "ban-drop-not-null"}

@@ -34,6 +34,7 @@ class BanDropSchema(Rule):
 
     code = "PW308"
     name = "ban-drop-schema"
+    causes = ("compat:drop-schema", "compat:rename-schema")
     category = "compat"
     severity = Severity.WARNING
     peers = {"strong_migrations": "rename_schema"}

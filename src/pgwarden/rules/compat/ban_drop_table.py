@@ -41,6 +41,7 @@ class BanDropTable(Rule):
 
     code = "PW302"
     name = "ban-drop-table"
+    causes = ("compat:drop-table",)
     category = "compat"
     severity = Severity.WARNING
     peers = {"squawk": "ban-drop-table"}

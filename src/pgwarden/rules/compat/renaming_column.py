@@ -42,6 +42,7 @@ class RenamingColumn(Rule):
 
     code = "PW304"
     name = "renaming-column"
+    causes = ("compat:rename-column",)
     category = "compat"
     severity = Severity.WARNING
     peers = {"squawk": "renaming-column", "strong_migrations": "rename_column"}

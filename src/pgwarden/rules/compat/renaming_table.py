@@ -41,6 +41,7 @@ class RenamingTable(Rule):
 
     code = "PW305"
     name = "renaming-table"
+    causes = ("compat:rename-table", "compat:rename-view")
     category = "compat"
     severity = Severity.WARNING
     peers = {"squawk": "renaming-table", "strong_migrations": "rename_table"}

@@ -46,6 +46,7 @@ class BanDuplicateColumnAssignments(Rule):
 
     code = "PW602"
     name = "ban-duplicate-column-assignments"
+    kinds = _KINDS
     category = "hygiene"
     severity = Severity.ERROR
     peers = {"squawk": "ban-duplicate-column-assignments"}

@@ -10,9 +10,13 @@ from pgwarden.rules.base import FileContext, Finding, Rule, Severity
 
 MAX_BYTES = 63  # NAMEDATALEN - 1
 
-# A cheap pre-filter: an identifier of 64+ bytes has at least 16 characters (4 bytes each at
-# most), either unquoted (no spaces or punctuation) or quoted.
-_CANDIDATE = re.compile(r'"|[^\s(),;.:\'"=<>+*/\[\]-]{16,}')
+# A cheap pre-filter, so that most statements are not scanned: a token that decodes to 64+
+# bytes is a run of at least that many identifier characters, or a quoted body (`""` counts
+# once) of that many characters and escapes. Each character is at most 4 bytes of UTF-8, an
+# ASCII one exactly 1, and an escape (\XXXX, \+XXXXXX, \\) is longer than the bytes it stands
+# for: so 64 characters in an ASCII text, 16 otherwise.
+_ASCII_CANDIDATE = re.compile(r'[0-9A-Za-z_$]{64}|"(?:[^"]|""){64}')
+_CANDIDATE = re.compile(r'[0-9A-Za-z_$\x80-\U0010ffff]{16}|"(?:[^"]|""){16}')
 _UESCAPE = re.compile(r"\\(?:\+([0-9A-Fa-f]{6})|([0-9A-Fa-f]{4}))")
 
 
@@ -52,7 +56,8 @@ class IdentifierTooLong(Rule):
 
     def check(self, a: Analysed, ctx: FileContext) -> Iterator[Finding]:
         text = a.stmt.text
-        if len(text) < 16 or not _CANDIDATE.search(text):
+        candidate = _ASCII_CANDIDATE if text.isascii() else _CANDIDATE
+        if len(text) < 16 or not candidate.search(text):
             return
         from pglast import parser
 

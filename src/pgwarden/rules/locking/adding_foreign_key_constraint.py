@@ -49,6 +49,7 @@ class AddingForeignKeyConstraint(Rule):
 
     code = "PW107"
     name = "adding-foreign-key-constraint"
+    causes = ("validate:foreign-key",)
     category = "locking"
     severity = Severity.WARNING
     since = "0.1.0"

@@ -48,6 +48,7 @@ class AddingNotNullableField(Rule):
 
     code = "PW110"
     name = "adding-not-nullable-field"
+    causes = ("scan:set-not-null",)
     category = "locking"
     severity = Severity.ERROR
     since = "0.1.0"

@@ -45,6 +45,7 @@ class BanExclusionConstraint(Rule):
 
     code = "PW109"
     name = "ban-exclusion-constraint"
+    causes = ("exclusion-constraint",)
     category = "locking"
     severity = Severity.ERROR
     since = "0.1.0"

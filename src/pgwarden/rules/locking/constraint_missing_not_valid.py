@@ -46,6 +46,7 @@ class ConstraintMissingNotValid(Rule):
 
     code = "PW106"
     name = "constraint-missing-not-valid"
+    causes = ("validate",)
     category = "locking"
     severity = Severity.ERROR
     since = "0.1.0"

@@ -49,6 +49,7 @@ class CreateTriggerBlocksWrites(Rule):
 
     code = "PW116"
     name = "create-trigger-blocks-writes"
+    causes = ("create-trigger",)
     category = "locking"
     severity = Severity.WARNING
     since = "0.1.0"

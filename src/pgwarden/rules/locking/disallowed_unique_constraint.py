@@ -44,6 +44,7 @@ class DisallowedUniqueConstraint(Rule):
 
     code = "PW108"
     name = "disallowed-unique-constraint"
+    causes = ("index-build:constraint",)
     category = "locking"
     severity = Severity.ERROR
     since = "0.1.0"

@@ -46,6 +46,7 @@ class PreferRepack(Rule):
 
     code = "PW111"
     name = "prefer-repack"
+    causes = ("rewrite:vacuum-full", "rewrite:cluster")
     category = "locking"
     severity = Severity.ERROR
     since = "0.1.0"

@@ -41,6 +41,7 @@ class RequireConcurrentIndexCreation(Rule):
 
     code = "PW101"
     name = "require-concurrent-index-creation"
+    causes = ("index-build",)
     category = "locking"
     severity = Severity.ERROR
     peers = {

@@ -43,6 +43,7 @@ class RequireConcurrentIndexDeletion(Rule):
 
     code = "PW102"
     name = "require-concurrent-index-deletion"
+    causes = ("drop-index",)
     category = "locking"
     severity = Severity.WARNING
     since = "0.1.0"

@@ -44,6 +44,7 @@ class RequireConcurrentMatviewRefresh(Rule):
 
     code = "PW105"
     name = "require-concurrent-matview-refresh"
+    causes = ("refresh-matview",)
     category = "locking"
     severity = Severity.ERROR
     since = "0.1.0"

@@ -44,6 +44,7 @@ class RequireConcurrentPartitionDetach(Rule):
 
     code = "PW104"
     name = "require-concurrent-partition-detach"
+    causes = ("detach-partition",)
     category = "locking"
     severity = Severity.WARNING
     since = "0.1.0"

@@ -44,6 +44,7 @@ class RequireConcurrentReindex(Rule):
 
     code = "PW103"
     name = "require-concurrent-reindex"
+    causes = ("reindex:blocking",)
     category = "locking"
     severity = Severity.ERROR
     since = "0.1.0"

@@ -49,6 +49,7 @@ class ValidateInWriteBlockingTransaction(Rule):
 
     code = "PW117"
     name = "validate-in-write-blocking-transaction"
+    causes = ("validate",)
     category = "locking"
     severity = Severity.ERROR
     since = "0.1.0"

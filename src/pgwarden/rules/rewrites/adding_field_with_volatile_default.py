@@ -46,6 +46,7 @@ class AddingFieldWithVolatileDefault(Rule):
 
     code = "PW202"
     name = "adding-field-with-volatile-default"
+    causes = ("rewrite:volatile-default",)
     category = "rewrites"
     severity = Severity.ERROR
     aliases = ("adding-field-with-default",)

@@ -44,6 +44,7 @@ class AddingSerialOrIdentityColumn(Rule):
 
     code = "PW203"
     name = "adding-serial-or-identity-column"
+    causes = ("rewrite:serial", "rewrite:identity")
     category = "rewrites"
     severity = Severity.ERROR
     peers = {

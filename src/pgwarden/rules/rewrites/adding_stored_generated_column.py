@@ -43,6 +43,7 @@ class AddingStoredGeneratedColumn(Rule):
 
     code = "PW204"
     name = "adding-stored-generated-column"
+    causes = ("rewrite:generated-stored",)
     category = "rewrites"
     severity = Severity.ERROR
     peers = {

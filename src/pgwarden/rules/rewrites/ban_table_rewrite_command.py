@@ -60,6 +60,7 @@ class BanTableRewriteCommand(Rule):
 
     code = "PW205"
     name = "ban-table-rewrite-command"
+    causes = ("rewrite",)
     category = "rewrites"
     severity = Severity.ERROR
     peers = {"eugene": "E10 (trace only)"}

@@ -41,6 +41,7 @@ class BanTruncate(Rule):
 
     code = "PW206"
     name = "ban-truncate"
+    causes = ("truncate",)
     category = "rewrites"
     severity = Severity.WARNING
     peers = {}

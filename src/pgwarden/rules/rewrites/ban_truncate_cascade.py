@@ -43,6 +43,7 @@ class BanTruncateCascade(Rule):
 
     code = "PW207"
     name = "ban-truncate-cascade"
+    kinds = frozenset({"TruncateStmt"})
     category = "rewrites"
     severity = Severity.ERROR
     peers = {"squawk": "ban-truncate-cascade"}

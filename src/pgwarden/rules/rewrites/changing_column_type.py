@@ -49,6 +49,7 @@ class ChangingColumnType(Rule):
 
     code = "PW201"
     name = "changing-column-type"
+    causes = ("compat:type-change",)
     category = "rewrites"
     severity = Severity.ERROR
     peers = {

@@ -43,6 +43,7 @@ class RequireBatchedBackfill(Rule):
 
     code = "PW208"
     name = "require-batched-backfill"
+    causes = ("dml:whole-table",)
     category = "rewrites"
     severity = Severity.WARNING
     peers = {"strong_migrations": "backfilling data (README guidance, not a check)"}

@@ -58,7 +58,9 @@ class EnumAddValuePitfalls(Rule):
         for tx in transactions(ctx.session):
             added: dict[str, str] = {}  # new value -> enum type
             for a in tx:
-                for value in sorted(_literals(a.stmt.node) & added.keys()):
+                # Walking a statement's tree for its literals only pays once a value was added.
+                found = _literals(a.stmt.node) & added.keys() if added else ()
+                for value in sorted(found):
                     yield self.finding(
                         a,
                         f"uses '{value}', added to enum {added[value]} earlier in this "

@@ -39,6 +39,7 @@ class RequireEnumValueOrdering(Rule):
 
     code = "PW406"
     name = "require-enum-value-ordering"
+    causes = ("enum-add-value:unordered",)
     category = "transactions"
     severity = Severity.INFO
     since = "0.1.0"

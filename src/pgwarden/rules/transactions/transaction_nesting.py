@@ -45,6 +45,7 @@ class TransactionNesting(Rule):
 
     code = "PW402"
     name = "transaction-nesting"
+    kinds = frozenset({"TransactionStmt"})
     category = "transactions"
     severity = Severity.WARNING
     since = "0.1.0"

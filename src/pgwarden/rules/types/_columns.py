@@ -39,8 +39,18 @@ class ColumnType:
         return f"{self.table}.{self.column}"
 
 
-def column_types(node: Any) -> Iterator[ColumnType]:
+_LAST: list[Any] = [None, ()]  # [node, its column types]: seven rules ask about each statement
+
+
+def column_types(node: Any) -> tuple[ColumnType, ...]:
     """Every column type a CREATE TABLE or ALTER TABLE statement declares."""
+    if _LAST[0] is not node:  # holding the node keeps its id from being reused
+        _LAST[:] = [node, tuple(_column_types(node))]
+    found: tuple[ColumnType, ...] = _LAST[1]
+    return found
+
+
+def _column_types(node: Any) -> Iterator[ColumnType]:
     kind = type(node).__name__
     if kind == "CreateStmt":
         table = qname(node.relation)
@@ -74,6 +84,8 @@ def _column(table: QualifiedName, name: Any, cd: Any, how: str) -> ColumnType | 
 
 class ColumnTypeRule(Rule):
     """A rule about the type a column is declared with (subclasses say which and why)."""
+
+    kinds = frozenset({"CreateStmt", "AlterTableStmt"})
 
     def matches(self, ct: ColumnType) -> bool:
         raise NotImplementedError

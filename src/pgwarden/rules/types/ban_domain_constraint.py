@@ -35,6 +35,7 @@ class BanDomainConstraint(Rule):
 
     code = "PW508"
     name = "ban-domain-constraint"
+    causes = ("domain-constraint", "rewrite:domain-constraint")
     category = "types"
     severity = Severity.WARNING
     aliases = ("ban-create-domain-with-constraint", "ban-alter-domain-with-add-constraint")

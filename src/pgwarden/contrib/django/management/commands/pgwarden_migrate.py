@@ -36,7 +36,8 @@ class Command(MigrateCommand):
         from django.db import DatabaseError, connections
 
         from pgwarden.contrib.django.migrate import LINT_KEYS, DjangoGuard
-        from pgwarden.contrib.guard import Guard, db_error, dsn_of
+        from pgwarden.contrib.driver import db_error, dsn_of
+        from pgwarden.contrib.guard import Guard
         from pgwarden.contrib.policy import policy_from
         from pgwarden.errors import PgwardenError
         from pgwarden.report.runner_text import make_sink
