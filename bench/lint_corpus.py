@@ -128,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="pgwarden-bench-"))
     cache = work / "cache"
-    env = {**os.environ, "PGWARDEN_CACHE_DIR": str(cache), "NO_COLOR": "1"}
+    # As a user runs it: without settings that make Python skip writing bytecode (every
+    # start then compiles what changed since) or write stdout unbuffered.
+    quirks = ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
+    env = {k: v for k, v in os.environ.items() if k not in quirks}
+    env.update(PGWARDEN_CACHE_DIR=str(cache), NO_COLOR="1")
     small = work / "small.sql"
     small.write_text(SMALL_SQL)
 

@@ -4,8 +4,10 @@ A file's result depends on the configuration, on pgwarden's own code, on the `--
 and on every earlier file of the run (they build the schema it is checked against), so its key
 hashes all of those plus its own bytes: a changed earlier file changes every later key. Results
 are stored as JSON, one pack per (paths, configuration) under `.pgwarden_cache/` of the current
-directory or `$PGWARDEN_CACHE_DIR`. Anything wrong with the cache (unreadable, corrupt, other
-version, read-only directory) only means misses: correctness never depends on it.
+directory or `$PGWARDEN_CACHE_DIR` (beside it, pgwarden.output_cache keeps whole outputs).
+Anything wrong with the cache
+(unreadable, corrupt, other version, read-only directory) only means misses: correctness never
+depends on it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pgwarden.config import LintConfig
@@ -136,8 +137,6 @@ def _fileout_codecs() -> tuple[Codec, Codec]:
 
 # What lint results are computed by: a change to any of these files invalidates the cache.
 _LINT_CODE = ("sql", "catalog", "locks", "rules", "lint.py", "pipeline.py", "cache.py", "config.py")
-# What turns results into output (OutputCache).
-_OUTPUT_CODE = ("report", "cli/lint.py")
 
 
 def code_fingerprint() -> str:
@@ -145,10 +144,11 @@ def code_fingerprint() -> str:
     invalidates every entry; an edit elsewhere, e.g. the runner, does not)."""
     # The parser too: an upgrade rewrites its files (importlib.metadata, or importing it,
     # would cost more than a warm run).
-    return _fingerprint(_LINT_CODE, "pglast")
+    return fingerprint(_LINT_CODE, "pglast")
 
 
-def _fingerprint(parts: Sequence[str], package: str) -> str:
+def fingerprint(parts: Sequence[str], package: str) -> str:
+    """Of the files or folders `parts` of pgwarden and of the package `package`."""
     import pgwarden
 
     h = hashlib.blake2b(digest_size=16)
@@ -184,7 +184,7 @@ def config_fingerprint(config: LintConfig) -> str:
     )
 
 
-def _hash(*parts: bytes | str) -> str:
+def digest(*parts: bytes | str) -> str:
     h = hashlib.blake2b(digest_size=20)
     for p in parts:
         b = p.encode("utf-8", "surrogatepass") if isinstance(p, str) else p
@@ -198,12 +198,12 @@ def base_key(config: LintConfig, schema: Iterable[tuple[str, bytes | None]]) -> 
     parts: list[bytes | str] = [code_fingerprint(), config_fingerprint(config)]
     for display, data in schema:
         parts += [display, b"\x00missing" if data is None else data]
-    return _hash(*parts)
+    return digest(*parts)
 
 
 def chain_key(previous: str, display: str, data: bytes | None) -> str:
     """Key of a file: the previous file's key, its path and its bytes (None: unreadable)."""
-    return _hash(previous, display, b"\x00unreadable" if data is None else data)
+    return digest(previous, display, b"\x00unreadable" if data is None else data)
 
 
 def cache_dir() -> Path:
@@ -289,7 +289,7 @@ class ResultCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            _write_gitignore(self.path.parent.parent)
+            write_gitignore(self.path.parent.parent)
             tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp")
             try:
                 with open(tmp, "w", encoding="utf-8") as fh:
@@ -306,81 +306,10 @@ class ResultCache:
 def pack_id(paths: Sequence[str], config: LintConfig) -> str:
     """Names the pack (and saved outputs) of one run's paths and configuration."""
     ident = [os.path.abspath(p) if p != "-" else p for p in paths]
-    return _hash(json.dumps(ident), config_fingerprint(config))[:32]
+    return digest(json.dumps(ident), config_fingerprint(config))[:32]
 
 
-@dataclass(frozen=True, slots=True)
-class SavedOutput:
-    """A saved run's exit code and stderr lines; its stdout is `size` bytes of `file`, from
-    where the file is now (open, so that a concurrent run replacing it cannot mix versions)."""
-
-    exit_code: int
-    stderr: tuple[str, ...]
-    file: BinaryIO
-    size: int
-
-
-class OutputCache:
-    """The rendered output of a whole run, reused while nothing it depends on has changed.
-
-    When every file hits, a run would decode all its results and render them again (a
-    corpus of 2,600 files is ~50k objects and 15 MB of JSON) to produce the very output of
-    the run before. So the output itself is kept, keyed by the run's last chained key
-    (every file, `--schema`, configuration, lint code), the rendering code, the format and
-    what the caller says the output depends on (`context`: TTY or not, directory, encoding).
-    """
-
-    def __init__(self, path: Path, key: str) -> None:
-        self.path = path
-        self.key = key
-
-    @classmethod
-    def open(
-        cls, paths: Sequence[str], config: LintConfig, run_key: str, fmt: str, context: str
-    ) -> OutputCache:
-        name = f"{pack_id(paths, config)}.{_hash(fmt, context)[:16]}.out"
-        key = _hash(run_key, fmt, context, _fingerprint(_OUTPUT_CODE, "rich"))
-        return cls(cache_dir() / f"v{FORMAT}" / name, key)
-
-    def get(self) -> SavedOutput | None:
-        """The saved output (the caller closes its file), or None."""
-        try:
-            fh = open(self.path, "rb")  # noqa: SIM115 - handed to the caller
-        except OSError:
-            return None
-        try:
-            head = json.loads(fh.readline())
-            if not isinstance(head, dict) or head.get("key") != self.key:
-                raise ValueError("another run's output")
-            size = int(head["size"])
-            if os.fstat(fh.fileno()).st_size - fh.tell() != size:
-                raise ValueError("cut short")
-            return SavedOutput(int(head["exit_code"]), tuple(map(str, head["stderr"])), fh, size)
-        except (OSError, ValueError, TypeError, KeyError):
-            fh.close()
-            return None  # corrupt or foreign: a miss
-
-    def put(self, exit_code: int, stderr: Sequence[str], stdout: bytes) -> None:
-        """Write atomically; failures to write are ignored (the next run is a miss)."""
-        head = {"key": self.key, "exit_code": exit_code, "stderr": list(stderr)}
-        head["size"] = len(stdout)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            _write_gitignore(self.path.parent.parent)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            try:
-                with open(tmp, "wb") as fh:
-                    fh.write(json.dumps(head).encode("ascii") + b"\n")
-                    fh.write(stdout)
-                os.replace(tmp, self.path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass
-
-
-def _write_gitignore(directory: Path) -> None:
+def write_gitignore(directory: Path) -> None:
     marker = directory / ".gitignore"
     if not marker.exists():
         marker.write_text("# Automatically created by pgwarden.\n*\n", encoding="utf-8")

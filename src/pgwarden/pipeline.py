@@ -225,8 +225,8 @@ def _lint_one(
 
 # Parallel linting. Costs are in units of linting one byte of SQL, per file: linting costs a
 # fixed part plus its bytes, replaying a file (parse + catalog, no lock model or rules) about
-# a third of that, and the worker also encodes what it sends. Measured on the corpus
-# (bench/lint_corpus.py): ~210 us per file plus ~0.39 us per byte to lint.
+# a third of that, and the worker also encodes what it sends (measured on the corpus
+# of bench/lint_corpus.py): ~210 us per file plus ~0.39 us per byte to lint.
 PARALLEL_MIN_BYTES = 256 * 1024  # of work, in those units
 LINT_FILE = 540
 REPLAY_FILE, REPLAY_BYTE = 240, 0.32

@@ -9,7 +9,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
+
+if TYPE_CHECKING:
+    from pgwarden.output_cache import SavedOutput
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -122,7 +125,7 @@ def _saved_output(
         return None
     import json
 
-    from pgwarden.cache import OutputCache
+    from pgwarden.output_cache import OutputCache
 
     encoding = getattr(out, "encoding", None) or "utf-8"
     errors = getattr(out, "errors", None) or "strict"
@@ -131,28 +134,24 @@ def _saved_output(
     return OutputCache.open(paths, config, inputs.key, fmt, context), encoding, errors
 
 
-def _replay(saved: Any) -> int:
+def _replay(saved: SavedOutput) -> int:
     """Write a saved output: stdout's bytes as saved (copied by the kernel where it can)."""
     with saved.file as fh:
         sys.stdout.flush()
-        buffer = getattr(sys.stdout, "buffer", None)
+        buffer: BinaryIO | None = getattr(sys.stdout, "buffer", None)
         left = saved.size
-        try:
-            fd = buffer.fileno() if buffer is not None else -1
-        except (AttributeError, OSError, ValueError):  # a replaced stdout without a file
-            fd = -1
-        if fd >= 0 and hasattr(os, "sendfile"):
+        if buffer is not None and hasattr(os, "sendfile"):
             buffer.flush()
             offset = fh.tell()
             try:
                 while left:
-                    sent = os.sendfile(fd, fh.fileno(), offset, left)
+                    sent = os.sendfile(buffer.fileno(), fh.fileno(), offset, left)
                     if not sent:
                         break
                     offset, left = offset + sent, left - sent
-            except OSError:
-                if left != saved.size:
-                    raise  # a failure part way (a closed pipe): as if write() failed
+            except (OSError, AttributeError, ValueError):  # no file behind stdout, or no
+                if left != saved.size:  # sendfile to it; but failing part way (a closed
+                    raise  # pipe) is a failed write
             fh.seek(offset)
         while left:  # no sendfile for this stdout: copy it ourselves
             chunk = fh.read(min(left, 1 << 20))
@@ -167,7 +166,7 @@ def _replay(saved: Any) -> int:
             buffer.flush()
     for line in saved.stderr:
         print(line, file=sys.stderr)
-    return int(saved.exit_code)
+    return saved.exit_code
 
 
 @contextmanager

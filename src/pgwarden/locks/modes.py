@@ -123,13 +123,19 @@ class Blocks:
 
 def blocks(mode: LockMode) -> Blocks:
     """Derive from the matrix what a mode blocks."""
-    c = CONFLICTS[mode]
-    return Blocks(
-        reads=Activity.SELECT.value in c,
-        writes=Activity.WRITE.value in c,
-        row_locks=Activity.SELECT_FOR_UPDATE.value in c,
-        vacuum=Activity.VACUUM.value in c,
-    )
+    found = _BLOCKS.get(mode)
+    if found is None:  # rules ask about every lock of every statement: derive once per mode
+        c = CONFLICTS[mode]
+        found = _BLOCKS[mode] = Blocks(
+            reads=Activity.SELECT.value in c,
+            writes=Activity.WRITE.value in c,
+            row_locks=Activity.SELECT_FOR_UPDATE.value in c,
+            vacuum=Activity.VACUUM.value in c,
+        )
+    return found
+
+
+_BLOCKS: dict[LockMode, Blocks] = {}
 
 
 def strongest(modes: list[LockMode]) -> LockMode | None:

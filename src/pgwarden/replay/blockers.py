@@ -1,8 +1,9 @@
-"""Real blockers: a pg_dump read through a throttled pipe, a long read, an idle transaction.
+"""Real blockers: a pg_dump read through a paced pipe, a long read, an idle transaction.
 
 `started` and `ended` are the moments the blocker's lock is held and released as the server
 sees them, not when its process started or exited: "migration finished N ms after the
-backup" is measured from the release of the backup's lock.
+backup" is measured from the release of the backup's lock (`ended` is the earliest moment
+consistent with the polls that date it, `ended_by` the latest).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 SLOW_EVERY = 0.02  # seconds between reads of the dump's output
 PACE_MARGIN = 0.97  # read a little slower than the estimate, so the dump never ends early
-RELEASE_POLL = 0.001  # seconds between looks at the dump's transaction once it may end
+RELEASE_POLL = 0.001  # seconds between looks at the blocker's transaction once it may end
 
 
 @dataclass(slots=True)
@@ -173,7 +174,8 @@ class Blocker:
         return int(row[0]) if row else None
 
     def _watch_release(self, mon: Any, pid: int | None, found: list[float]) -> None:
-        """Date the end of the dump's transaction (on its own thread while the dump drains).
+        """Date the end of the blocker's transaction (for a dump: on its own thread while the
+        dump drains).
 
         The release happened after the last poll that saw the transaction was sent, and
         before the first one that did not returned: `found` gets those two bounds. The poll
@@ -203,6 +205,7 @@ class Blocker:
         with self._connect(app) as conn, self._connect("pgwarden-replay/monitor") as mon:
             self.pid = conn.info.backend_pid
             done = threading.Event()
+            finished: list[float] = []
 
             def query() -> None:
                 try:
@@ -213,7 +216,7 @@ class Blocker:
                     if not self._release.is_set():
                         self.error = f"{type(exc).__name__}: {exc}"
                 finally:
-                    self.ended = self.ended_by = self._now()
+                    finished.append(self._now())
                     done.set()
 
             worker = threading.Thread(target=query, daemon=True, name="analyst-query")
@@ -230,12 +233,20 @@ class Blocker:
                     break
                 time.sleep(0.002)
             self._ready.set()
-            # An early release cancels the query (pg_sleep would run on).
-            while not done.wait(0.01):
-                if self._release.is_set():
+            # Until shortly before the statement ends; an early release cancels it instead
+            # (pg_sleep would run on).
+            near_end = (self.started or self._now()) + self.seconds - 0.15
+            while not done.is_set() and self._now() < near_end:
+                if self._release.wait(0.01):
                     mon.execute("SELECT pg_cancel_backend(%s)", (self.pid,))
                     break
+            found: list[float] = []
+            if not done.is_set():
+                self._watch_release(mon, self.pid, found)
             worker.join()
+            # Without the polls (it ended before they began), the client's receipt of the
+            # result: a little after the release.
+            self.ended, self.ended_by = found if found else (finished[0], finished[0])
 
     def _idle(self) -> None:
         app = self.application_name or "forgotten-console"
@@ -246,8 +257,9 @@ class Blocker:
             self.started = self._now()
             self._ready.set()
             self._release.wait(timeout=self.seconds)
+            sent = self._now()  # the locks go while the server commits: between these two
             conn.execute("COMMIT")
-            self.ended = self.ended_by = self._now()
+            self.ended, self.ended_by = sent, self._now()
 
 
 def _shrink_pipe(fd: int) -> None:

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from pgwarden.replay.scenario import ReplayConfig, Run
+from pgwarden.replay.scenario import WARMUP, ReplayConfig, Run
 
 COLUMNS = (
     ("strategy", "strategy"),
@@ -71,7 +71,9 @@ def write_json(runs: list[Run], cfg: ReplayConfig, path: Path) -> None:
                 # The ten slowest app queries (start, end, kind, ok): where a max comes from.
                 "slowest": [
                     [s.start, s.end, s.kind, s.ok]
-                    for s in sorted(r.samples, key=lambda s: s.latency)[-10:][::-1]
+                    for s in sorted(
+                        (q for q in r.samples if q.start >= WARMUP), key=lambda q: q.latency
+                    )[-10:][::-1]
                 ],
             }
             for r in runs
@@ -133,7 +135,9 @@ def plot(runs: list[Run], cfg: ReplayConfig, path: Path) -> Path | None:
                     label="attempt (statement sent)" if i == 0 else None,
                 )
         ax.set_yscale("log")
-        ax.set_ylim(0.05, 3e4)
+        # Headroom above 10 s of latency for the bars, so they never hide a stalled query.
+        ax.set_ylim(0.05, 1e6)
+        ax.set_yticks([0.1, 1, 10, 100, 1e3, 1e4])
         ax.set_ylabel("latency ms")
         s = r.summary
         late = "" if s.late_ms is None else f", done {s.late_ms:,.0f} ms after the {cfg.blocker}"

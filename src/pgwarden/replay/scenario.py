@@ -12,7 +12,8 @@ from pgwarden.replay.load import AppLoad, QuerySample, prepare_table
 from pgwarden.replay.metrics import Summary, summarise
 from pgwarden.replay.strategies import MIGRATIONS, STRATEGIES
 
-WARMUP = 0.5  # seconds after t0 before stalls count: the clients' first round trips
+# Seconds after t0 before anything counts: the clients' first round trips all start at once.
+WARMUP = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ def replay(strategy: str, dsn: str, pg_dump: Path, cfg: ReplayConfig) -> Run:
         raise RuntimeError(f"application load broke: {failed[0]}")
     summary = summarise(
         strategy,
-        load.samples,
+        [q for q in load.samples if q.start >= WARMUP],
         (outcome.started, outcome.ended if outcome.ended is not None else stopped),
         (WARMUP, stopped),
         outcome.ok,

@@ -14,7 +14,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     return {
         "rule": f.rule,
         "code": f.code,
-        "severity": f.severity.value,
+        "severity": f.severity._value_,  # `.value` goes through a property: ~25k calls
         "message": f.message,
         "help": f.help,
         "line": f.line,
@@ -22,6 +22,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
+# A corpus of 2,600 files has ~10k statements, ~30k locks and ~25k findings: the empty lists
+# skip their comprehensions, each a function call on Python 3.11.
 def statement_dict(s: StatementOut) -> dict[str, Any]:
     return {
         "line": s.line,
@@ -29,8 +31,8 @@ def statement_dict(s: StatementOut) -> dict[str, Any]:
         "end_line": s.end_line,
         "sql": s.sql,
         "kind": s.kind,
-        "locks": [lk.as_dict() for lk in s.locks],
-        "held": [lk.as_dict() for lk in s.held],
+        "locks": [lk.as_dict() for lk in s.locks] if s.locks else [],
+        "held": [lk.as_dict() for lk in s.held] if s.held else [],
         "rewrites": s.rewrites,
         "index_rebuilds": s.index_rebuilds,
         "scans": s.scans,
@@ -38,7 +40,7 @@ def statement_dict(s: StatementOut) -> dict[str, Any]:
         "in_transaction": s.in_transaction,
         "unknown": s.unknown,
         "note": s.note,
-        "findings": [finding_dict(f) for f in s.findings],
+        "findings": [finding_dict(f) for f in s.findings] if s.findings else [],
     }
 
 
@@ -46,8 +48,10 @@ def file_dict(f: FileOut) -> dict[str, Any]:
     return {
         "path": f.path,
         "statements": [statement_dict(s) for s in f.statements],
-        "findings": [finding_dict(x) for x in f.findings],
-        "notices": [{"line": ln, "column": c, "message": m} for ln, c, m in f.notices],
+        "findings": [finding_dict(x) for x in f.findings] if f.findings else [],
+        "notices": [{"line": ln, "column": c, "message": m} for ln, c, m in f.notices]
+        if f.notices
+        else [],
     }
 
 

@@ -170,13 +170,49 @@ def find_nodes(node: Any, cls: type, prune: bool = False) -> list[Any]:
 
 def range_vars(node: Any) -> list[Any]:
     """Every RangeVar under a node (tables a query reads)."""
-    from pglast import ast
-
-    return find_nodes(node, ast.RangeVar, prune=True)
+    return list(_reads(node)[0])
 
 
 def cte_names(node: Any) -> set[str]:
     """Names of CTEs defined anywhere under a node (they look like RangeVars but are not tables)."""
+    return set(_reads(node)[1])
+
+
+# The lock model, the catalog and rules each ask both questions about the same query (a view's,
+# an UPDATE's): one walk answers both, kept for the node last asked about.
+_LAST_READS: list[Any] = [None, ((), frozenset())]
+
+
+def _reads(node: Any) -> tuple[tuple[Any, ...], frozenset[str]]:
+    """(range_vars(node), cte_names(node)) in one walk, like find_nodes: RangeVars in its
+    order and not looked inside (nor could a CTE be: a RangeVar holds names and an alias)."""
+    if _LAST_READS[0] is node:  # holding the node keeps its id from being reused
+        found: tuple[tuple[Any, ...], frozenset[str]] = _LAST_READS[1]
+        return found
     from pglast import ast
 
-    return {n.ctename for n in find_nodes(node, ast.CommonTableExpr) if n.ctename}
+    base, range_var, cte = ast.Node, ast.RangeVar, ast.CommonTableExpr
+    rvs: list[Any] = []
+    names: set[str] = set()
+    stack: list[Any] = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        cur = pop()
+        kind = type(cur)
+        if kind is tuple or kind is list:
+            extend(cur)
+            continue
+        if kind is range_var:
+            rvs.append(cur)
+            continue
+        if kind is cte and cur.ctename:
+            names.add(cur.ctename)
+        elif not isinstance(cur, base):
+            continue
+        for attr in _slots_of(kind):
+            child = getattr(cur, attr, None)
+            if child is not None:
+                push(child)
+    found = (tuple(rvs), frozenset(names))
+    _LAST_READS[:] = [node, found]
+    return found

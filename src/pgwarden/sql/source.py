@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import bisect
-import os
 import re
-import stat
 import threading
 from dataclasses import dataclass, field
 from typing import Any

@@ -1,0 +1,170 @@
+"""The catalog's dicts that keep what is derived from them current: a change count, tables
+that may be new, indexes grouped by table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from pgwarden.catalog.model import Index, QualifiedName, Table
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class VersionedDict(dict[_K, _V]):
+    """A dict that counts its changes, so maps derived from it know when to rebuild."""
+
+    version: int = 0
+
+    def _bump(self) -> None:
+        self.version += 1
+
+    def __setitem__(self, key: _K, value: _V) -> None:
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: _K) -> None:
+        self.version += 1
+        super().__delitem__(key)
+
+    def pop(self, key: _K, *default: Any) -> Any:
+        self.version += 1
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[_K, _V]:
+        self.version += 1
+        return super().popitem()
+
+    def setdefault(self, key: _K, default: Any = None) -> Any:
+        self.version += 1
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kw: Any) -> None:
+        self.version += 1
+        super().update(*args, **kw)
+
+    def clear(self) -> None:
+        self.version += 1
+        super().clear()
+
+
+class TableDict(VersionedDict["QualifiedName", "Table"]):
+    """The catalog's tables; also remembers which keys were set since `settle()`.
+
+    A table is only ever new when it was stored as such (nothing sets `new` in place), so
+    `mark_all_existing`, run after every file, need not visit every table of a long history.
+    """
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._recent: set[QualifiedName] | None = None  # None: any key may be new
+
+    def __setitem__(self, key: QualifiedName, value: Table) -> None:
+        if self._recent is not None:
+            self._recent.add(key)
+        super().__setitem__(key, value)
+
+    def setdefault(self, key: QualifiedName, default: Any = None) -> Any:
+        if self._recent is not None:
+            self._recent.add(key)
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kw: Any) -> None:
+        self._recent = None
+        super().update(*args, **kw)
+
+    def maybe_new(self) -> list[QualifiedName]:
+        """Keys that may hold a new table (every key, when in doubt)."""
+        if self._recent is None:
+            return list(self)
+        return [k for k in self._recent if k in self]
+
+    def settle(self) -> None:
+        self._recent = set()
+
+
+class IndexDict(VersionedDict["QualifiedName", "Index"]):
+    """The catalog's indexes, also kept grouped by table (in this dict's order).
+
+    A DROP TABLE or a foreign-key check asks for a table's indexes after almost every change
+    to the dict; regrouping them all each time was quadratic over a long migration history.
+    Plain sets and deletes update the groups; anything else (editing an index in place,
+    update, re-keying an index onto another table) regroups on the next question.
+    """
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._groups: dict[QualifiedName, dict[QualifiedName, Index]] | None = None
+        self._borrowed = False  # _groups belongs to another IndexDict: copy before changing
+
+    def borrow_groups(self, other: IndexDict) -> None:
+        """Use `other`'s grouping (equal contents, and `other` must not change meanwhile)."""
+        self._groups = other._groups
+        self._borrowed = self._groups is not None
+
+    def drop_groups(self) -> None:
+        self._groups = None
+        self._borrowed = False
+
+    def _own_groups(self) -> dict[QualifiedName, dict[QualifiedName, Index]] | None:
+        if self._borrowed and self._groups is not None:
+            self._groups = {t: dict(g) for t, g in self._groups.items()}
+        self._borrowed = False
+        return self._groups
+
+    def _bump(self) -> None:
+        self.version += 1
+        self.drop_groups()
+
+    def __setitem__(self, key: QualifiedName, value: Index) -> None:
+        groups = self._own_groups()
+        if groups is not None:
+            old = dict.get(self, key)
+            if old is not None and old.table != value.table:
+                self.drop_groups()  # the key keeps its place in this dict: regroup
+            else:
+                groups.setdefault(value.table, {})[key] = value
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: QualifiedName) -> None:
+        self._forget(key)
+        super().__delitem__(key)
+
+    def pop(self, key: QualifiedName, *default: Any) -> Any:
+        self._forget(key)
+        return super().pop(key, *default)
+
+    def _forget(self, key: QualifiedName) -> None:
+        old = dict.get(self, key)
+        groups = self._own_groups() if old is not None else None
+        if old is not None and groups is not None:
+            group = groups.get(old.table)
+            if group is not None:
+                group.pop(key, None)
+
+    def popitem(self) -> tuple[QualifiedName, Index]:
+        self.drop_groups()
+        return super().popitem()
+
+    def setdefault(self, key: QualifiedName, default: Any = None) -> Any:
+        self.drop_groups()
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kw: Any) -> None:
+        self.drop_groups()
+        super().update(*args, **kw)
+
+    def clear(self) -> None:
+        self.drop_groups()
+        super().clear()
+
+    def of_table(self, table: QualifiedName) -> list[Index]:
+        groups = self._groups
+        if groups is None:
+            groups = {}
+            for key, i in self.items():
+                groups.setdefault(i.table, {})[key] = i
+            self._groups = groups
+        group = groups.get(table)
+        return list(group.values()) if group else []

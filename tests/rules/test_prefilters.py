@@ -1,0 +1,165 @@
+"""Rule pre-filters (Rule.kinds, Rule.causes) only skip calls that would have found nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pgwarden.catalog import Catalog
+from pgwarden.config import LintConfig
+from pgwarden.lint import _Plan, lint_paths, select_rules
+from pgwarden.locks.session import simulate
+from pgwarden.report.json_out import result_dict
+from pgwarden.rules.base import FileContext, Rule, all_rules, doc_sections, sql_block
+from pgwarden.rules.hygiene import identifier_too_long
+from pgwarden.sql import ParsedFile, SqlSource, discover, parse_source
+
+CORPUS = Path(
+    os.environ.get("PGWARDEN_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus")
+)
+# Projects with many statement kinds: Diesel (up and down files) and Prisma.
+SAMPLES = ["rust-lang__crates.io", "documenso__documenso"]
+CONFIGS = [
+    LintConfig(extend_select=frozenset({"ALL"}), cache=False),
+    LintConfig(
+        extend_select=frozenset({"ALL"}), cache=False, assume_in_transaction=True, pg_version=12
+    ),
+]
+
+
+def _sources() -> Iterator[tuple[str, str, str]]:
+    """(name, schema, sql) of every rule's Example and Use instead."""
+    for rule in all_rules():
+        doc = doc_sections(rule.__doc__ or "")
+        schema = sql_block(doc.get("Schema", ""))
+        for section in ("Example", "Use instead"):
+            yield f"{rule.name}:{section}", schema, sql_block(doc[section])
+
+
+def _check_file(parsed: ParsedFile, catalog: Catalog, config: LintConfig, rules: list[Rule]) -> int:
+    """Call every rule on every statement; those the plan leaves out must find nothing."""
+    session = simulate(
+        parsed.statements,
+        catalog,
+        config.pg_version,
+        assume_in_transaction=config.assume_in_transaction,
+    )
+    ctx = FileContext(
+        parsed, session, config.pg_version, config.assume_in_transaction, False, {}, catalog
+    )
+    plan = _Plan(rules)
+    skipped = 0
+    for a in session.statements:
+        chosen = {id(r) for r in plan.for_statement(a)}
+        for rule in rules:
+            if id(rule) in chosen:
+                continue
+            skipped += 1
+            found = list(rule.check(a, ctx))
+            assert not found, (rule.name, parsed.display, a.line, found)
+    return skipped
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=["default", "tx-pg12"])
+def test_rules_skipped_for_an_example_statement_find_nothing(config: LintConfig) -> None:
+    rules = select_rules(config)
+    skipped = 0
+    for name, schema, sql in _sources():
+        catalog = Catalog()
+        if schema:
+            setup = parse_source(SqlSource("<schema>", None, schema))
+            assert isinstance(setup, ParsedFile)
+            simulate(setup.statements, catalog, config.pg_version)
+            catalog.mark_all_existing()
+        parsed = parse_source(SqlSource(name, None, sql))
+        assert isinstance(parsed, ParsedFile), name
+        skipped += _check_file(parsed, catalog, config, rules)
+    assert skipped > 1000  # the filters do skip most calls
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+@pytest.mark.parametrize("project", SAMPLES)
+def test_rules_skipped_for_a_corpus_statement_find_nothing(project: str) -> None:
+    config = CONFIGS[0]
+    rules = select_rules(config)
+    catalog = Catalog()
+    for src in discover([str(CORPUS / project)]):
+        parsed = parse_source(src)
+        if not isinstance(parsed, ParsedFile):
+            continue
+        if src.is_down:
+            with catalog.scratch() as scratch:
+                _check_file(parsed, scratch, config, rules)
+        else:
+            _check_file(parsed, catalog, config, rules)
+            catalog.mark_all_existing()
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+def test_lint_with_and_without_filters_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    project = [str(CORPUS / SAMPLES[0])]
+    filtered = json.dumps(result_dict(lint_paths(project, CONFIGS[1])))
+
+    def every_rule(self: _Plan, a: object) -> list[Rule]:
+        return [r for r in self.rules if type(r).check is not Rule.check]
+
+    monkeypatch.setattr(_Plan, "for_statement", every_rule)
+    assert json.dumps(result_dict(lint_paths(project, CONFIGS[1]))) == filtered
+
+
+def test_plan_groups_rules_by_filter() -> None:
+    rules = select_rules(CONFIGS[0])
+    plan = _Plan(rules)
+    assert not any(r.causes or r.kinds for _, r in plan.every)
+    assert all(type(r).check is not Rule.check for _, r in plan.every)
+    assert {r.name for _, r in plan.by_kind["TruncateStmt"]} == {"ban-truncate-cascade"}
+    assert "ban-table-rewrite-command" in {r.name for _, r in plan.by_cause["rewrite"]}
+    listed = [r for _, r in plan.every] + [
+        r for group in (*plan.by_kind.values(), *plan.by_cause.values()) for _, r in group
+    ]
+    assert {id(r) for r in listed} == {id(r) for r in rules if type(r).check is not Rule.check}
+
+
+# identifier-too-long reads tokens only when a cheap pattern says a long one may be there; the
+# pattern must not miss any identifier the rule would report.
+_PIECES = st.sampled_from(["a", "Z", "_", "$", "9", "é", "ß", "日", "😀", '""', " ", "\\0041", "-"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(_PIECES, min_size=10, max_size=80),
+    quoted=st.sampled_from(["plain", "quoted", "unicode"]),
+)
+def test_identifier_prefilter_misses_nothing(pieces: list[str], quoted: str) -> None:
+    body = "".join(pieces)
+    if quoted == "plain":
+        ident = re.sub(r"[^0-9A-Za-z_$\x80-\U0010ffff]", "", body) or "x"
+        if ident[0].isdigit() or ident[0] == "$":
+            ident = "t" + ident
+    elif quoted == "quoted":
+        ident = '"' + body.replace("\\0041", "A") + '"'
+    else:
+        ident = 'U&"' + body + '"'
+    sql = f"CREATE TABLE {ident} (id int);"
+    parsed = parse_source(SqlSource("x.sql", None, sql))
+    if not isinstance(parsed, ParsedFile):
+        return  # not valid SQL (an empty quoted name, a bad escape)
+    rule = identifier_too_long.IdentifierTooLong()
+    session = simulate(parsed.statements, Catalog(), 17)
+    ctx = FileContext(parsed, session, 17, False, False, {}, None)
+    with_filter = [f.message for a in session.statements for f in rule.check(a, ctx)]
+    everything = re.compile("")
+    saved = identifier_too_long._ASCII_CANDIDATE, identifier_too_long._CANDIDATE
+    try:
+        identifier_too_long._ASCII_CANDIDATE = identifier_too_long._CANDIDATE = everything
+        without = [f.message for a in session.statements for f in rule.check(a, ctx)]
+    finally:
+        identifier_too_long._ASCII_CANDIDATE, identifier_too_long._CANDIDATE = saved
+    assert with_filter == without
