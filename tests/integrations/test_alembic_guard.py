@@ -14,15 +14,16 @@ pytest.importorskip("alembic", reason="Alembic is in the dev extra")
 pytest.importorskip("sqlalchemy", reason="SQLAlchemy is in the dev extra")
 
 from _integration_helpers import (
-    CAPTURE,
     TIMEOUT,
     AppLoad,
     Blocker,
     Process,
     captured,
+    install_capture,
     pgwarden_sessions,
     scalar,
     sqlalchemy_url,
+    stopping,
     wait_until,
 )
 
@@ -61,13 +62,10 @@ def test_waits_out_a_blocker_without_stalling_the_app(db: Any) -> None:
     with AppLoad(db.dsn, queries) as app:
         backup = Blocker(db.dsn, "SELECT count(*) FROM orders")
         run = alembic(db, *JSON, "upgrade", "head")
-        try:
+        with stopping(run, backup):
             waiting = run.wait_event("waiting")
             backup.release_after(2.0)
             code = run.finish()
-        finally:
-            run.kill()
-            backup.release()
     assert code == 0, "".join(run.stderr)
     assert backup.released_at is not None
     assert version(db.dsn) == SAFE
@@ -86,8 +84,7 @@ def test_waits_out_a_blocker_without_stalling_the_app(db: Any) -> None:
 
 
 def test_every_statement_runs_under_the_policy(db: Any) -> None:
-    with psycopg.connect(db.dsn, autocommit=True) as c:
-        c.execute(CAPTURE)
+    install_capture(db.dsn)
     run = alembic(db, *JSON, "upgrade", "head")
     assert run.finish() == 0, "".join(run.stderr)
     [started] = [e for e in run.events if e["event"] == "run_started"]
@@ -109,13 +106,10 @@ def test_sigterm_while_waiting_exits_143_and_leaves_nothing(db: Any) -> None:
     at_create(db)
     backup = Blocker(db.dsn, "SELECT count(*) FROM orders")
     run = alembic(db, *JSON, "upgrade", "head")
-    try:
+    with stopping(run, backup):
         run.wait_event("waiting")
         run.proc.send_signal(signal.SIGTERM)
         code = run.finish()
-    finally:
-        run.kill()
-        backup.release()
     stderr = "".join(run.stderr)
     assert code == 143, stderr
     assert "pgwarden: aborted by SIGTERM" in stderr and "Traceback" not in stderr
@@ -129,11 +123,8 @@ def test_gives_up_at_max_wait(db: Any) -> None:
     at_create(db)
     backup = Blocker(db.dsn, "SELECT count(*) FROM orders", app="Heroku Postgres Backups")
     run = alembic(db, *JSON, "-x", "max_wait=1s", "upgrade", "head")
-    try:
+    with stopping(run, backup):
         code = run.finish()
-    finally:
-        run.kill()
-        backup.release()
     stderr = "".join(run.stderr)
     assert code != 0, stderr
     # Alembic prints its CommandError on stdout.
@@ -146,8 +137,7 @@ def test_gives_up_at_max_wait(db: Any) -> None:
 def test_under_pgwarden_run_the_sessions_keep_its_name(db: Any) -> None:
     """`pgwarden run -- alembic upgrade head`: the wrapper's watchdog finds the session by
     PGAPPNAME, so the helper leaves application_name alone."""
-    with psycopg.connect(db.dsn, autocommit=True) as c:
-        c.execute(CAPTURE)
+    install_capture(db.dsn)
     argv = [sys.executable, "-m", "pgwarden", "run", "--dsn", db.dsn, "--"]
     alembic_argv = [sys.executable, "-m", "alembic", "-c", str(PROJECT / "alembic.ini")]
     run = Process(

@@ -13,14 +13,15 @@ from typing import Any
 import psycopg
 import pytest
 from _integration_helpers import (
-    CAPTURE,
     TIMEOUT,
     AppLoad,
     Blocker,
     Process,
     captured,
+    install_capture,
     pgwarden_sessions,
     scalar,
+    stopping,
     wait_until,
 )
 
@@ -93,13 +94,10 @@ def test_waits_out_a_blocker_without_stalling_the_app(db: Any) -> None:
     with AppLoad(db.dsn, app_queries) as app:
         backup = Blocker(db.dsn, "SELECT count(*) FROM shop_order")  # ACCESS SHARE, held
         run = pgwarden_migrate(db.dsn, "shop")
-        try:
+        with stopping(run, backup):
             waiting = run.wait_event("waiting")
             backup.release_after(2.0)  # a backup that ends while the deploy waits
             code = run.finish()
-        finally:
-            run.kill()
-            backup.release()
     assert code == 0, "".join(run.stderr)
     assert backup.released_at is not None
     # It waited for the backup by name, without queueing, and committed only after it left.
@@ -128,13 +126,10 @@ def test_lock_timeouts_are_retried(db: Any) -> None:
     assert r.returncode == 0, r.stderr
     reader = Blocker(db.dsn, "SELECT count(*) FROM ledger_entry", app="report")
     run = pgwarden_migrate(db.dsn, "ledger", "0002")
-    try:
+    with stopping(run, reader):
         run.wait_event("lock_timeout")
         reader.release_after(0.5)
         code = run.finish()
-    finally:
-        run.kill()
-        reader.release()
     assert code == 0, "".join(run.stderr)
     timeouts = [e for e in run.events if e["event"] == "lock_timeout"]
     assert timeouts and {e["via"] for e in timeouts} <= {"lock_timeout", "watchdog"}
@@ -150,8 +145,7 @@ def test_lock_timeouts_are_retried(db: Any) -> None:
 
 def test_each_statement_runs_under_the_policy(db: Any) -> None:
     """Session settings on Django's connection, per-statement timeouts from the lock model."""
-    with psycopg.connect(db.dsn, autocommit=True) as c:
-        c.execute(CAPTURE)
+    install_capture(db.dsn)
     run = pgwarden_migrate(db.dsn, "ledger", settings={"statement_timeout": "5s"})
     assert run.finish() == 0, "".join(run.stderr)
     [started] = [e for e in run.events if e["event"] == "run_started"]
@@ -196,7 +190,7 @@ def test_sigterm_while_waiting_exits_143_and_leaves_nothing(db: Any) -> None:
     at_shop_0001(db.dsn)
     backup = Blocker(db.dsn, "SELECT count(*) FROM shop_order")
     run = pgwarden_migrate(db.dsn, "shop")
-    try:
+    with stopping(run, backup):
         started = run.wait_event("run_started")
         run.wait_event("waiting")
         # The migration's own session carries the run id while it waits.
@@ -204,9 +198,6 @@ def test_sigterm_while_waiting_exits_143_and_leaves_nothing(db: Any) -> None:
         assert f"pgwarden/{started['run_id']}" in names, names
         run.proc.send_signal(signal.SIGTERM)
         code = run.finish()
-    finally:
-        run.kill()
-        backup.release()
     assert code == 143, "".join(run.stderr)
     stderr = "".join(run.stderr)
     assert "aborted by SIGTERM" in stderr and "Traceback" not in stderr
@@ -220,11 +211,8 @@ def test_gives_up_at_max_wait(db: Any) -> None:
     at_shop_0001(db.dsn)
     backup = Blocker(db.dsn, "SELECT count(*) FROM shop_order")
     run = pgwarden_migrate(db.dsn, "shop", settings={"max_wait": "1s"})
-    try:
+    with stopping(run, backup):
         code = run.finish()
-    finally:
-        run.kill()
-        backup.release()
     stderr = "".join(run.stderr)
     assert code == 1, stderr
     assert "gave up after" in stderr and f"pid {backup.pid}" in stderr
@@ -267,13 +255,10 @@ def test_pgwarden_run_wraps_plain_migrate(db: Any) -> None:
     run = Process(
         [*argv, *manage_argv("migrate", "shop")], cwd=PROJECT, env={"PGWARDEN_TEST_DSN": db.dsn}
     )
-    try:
+    with stopping(run, backup):
         first = run.wait_event("command_exited")
         backup.release_after(0.5)
         code = run.finish()
-    finally:
-        run.kill()
-        backup.release()
     stderr = "".join(run.stderr)
     assert code == 0, stderr
     assert first["lock_timeout"] and first["returncode"] != 0
