@@ -115,7 +115,7 @@ def _counted(conn: Any, t: TableStats) -> TableStats:
 def read_foreign_keys(conn: Any, oids: list[int]) -> list[ForeignKey]:
     if not oids:
         return []
-    rows = conn.execute(load_sql(_PKG, "source_foreign_keys.sql"), {"oids": oids}).fetchall()
+    rows = conn.execute(load_sql("pgwarden.db", "foreign_keys.sql"), {"oids": oids}).fetchall()
     return [
         ForeignKey(
             int(child),
@@ -127,7 +127,7 @@ def read_foreign_keys(conn: Any, oids: list[int]) -> list[ForeignKey]:
             tuple(types),
             tuple(int(x) for x in leaves),
         )
-        for child, parent, parent_name, name, cols, refs, types, leaves in rows
+        for child, parent, _, _, parent_name, name, cols, refs, types, leaves in rows
     ]
 
 

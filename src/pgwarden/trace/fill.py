@@ -134,8 +134,8 @@ def read_tables(conn: Any) -> list[TableInfo]:
     if oids:
         for r in conn.execute(load_sql(_PKG, "fill_columns.sql"), {"oids": oids}).fetchall():
             cols[int(r[0])].append(Column(*r[1:]))
-        for r in conn.execute(load_sql(_PKG, "fill_foreign_keys.sql"), {"oids": oids}):
-            child, parent, pschema, pname, name, columns, ref_columns, leaves = r
+        for r in conn.execute(load_sql("pgwarden.db", "foreign_keys.sql"), {"oids": oids}):
+            child, parent, pschema, pname, _, name, columns, ref_columns, _, leaves = r
             fks[int(child)].append(
                 ForeignKey(
                     int(child),
