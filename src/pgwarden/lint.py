@@ -195,6 +195,7 @@ class _Plan:
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = tuple(rules)
+        self.unused_ignore = next((r for r in rules if r.name == "unused-ignore"), None)
         self.every: list[tuple[int, Rule]] = []
         self.by_kind: dict[str, list[tuple[int, Rule]]] = {}
         self.by_cause: dict[str, list[tuple[int, Rule]]] = {}
@@ -297,8 +298,8 @@ def lint_parsed(
                 continue
             target = by_line.get((f.line, f.column))
             (target.findings if target else out.findings).append(f)
-    unused = get_rule("unused-ignore")
-    if unused is not None and any(r.name == "unused-ignore" for r in rules):
+    unused = plan.unused_ignore
+    if unused is not None and parsed.directives:
         for d in parsed.directives:
             if d.offset not in used:
                 rules_txt = ", ".join(sorted(d.rules))

@@ -12,7 +12,7 @@ import contextlib
 import os
 import signal
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from pgwarden.sql import ParseFailure, SqlSource, discover
 from pgwarden.sql._read import read_bytes
@@ -176,6 +176,15 @@ def _lint_from(
     the catalog up to its first file by replaying (parsing and applying, no lock model or
     rules) while this process lints the head, so the two finish about together.
     """
+    from pgwarden.sql.source import unvalidated_nodes
+
+    with unvalidated_nodes():  # once for the run: switching it per file costs ~0.1 ms
+        _lint_run(items, first, schema, config, result)
+
+
+def _lint_run(
+    items: list[_Item], first: int, schema: list[_Item], config: LintConfig, result: LintResult
+) -> None:
     from pgwarden.catalog import Catalog
     from pgwarden.lint import select_rules
 
@@ -225,12 +234,13 @@ def _lint_one(
 
 # Parallel linting. Costs are in units of linting one byte of SQL, per file: linting costs a
 # fixed part plus its bytes, replaying a file (parse + catalog, no lock model or rules) about
-# a third of that, and the worker also encodes what it sends (measured on the corpus
-# of bench/lint_corpus.py): ~210 us per file plus ~0.39 us per byte to lint.
+# a third of a byte's lint, the worker encodes what it sends and this process decodes it.
+# Fitted on the corpus of bench/lint_corpus.py: ~65 us per file plus ~0.32 us per byte to lint.
 PARALLEL_MIN_BYTES = 256 * 1024  # of work, in those units
-LINT_FILE = 540
-REPLAY_FILE, REPLAY_BYTE = 240, 0.32
-SEND_FILE, SEND_BYTE = 40, 0.06
+LINT_FILE = 210
+REPLAY_FILE, REPLAY_BYTE = 20, 0.35
+SEND_FILE, SEND_BYTE = 30, 0.1
+RECV_FILE, RECV_BYTE = 65, 0.02
 
 
 def _size(it: _Item) -> int:
@@ -240,19 +250,20 @@ def _size(it: _Item) -> int:
 def _plan_split(items: list[_Item], first: int) -> int:
     """Index where a worker takes over, so that it and this process finish about together.
 
-    This process replays items[:first] and lints up to the split; the worker replays up to
-    the split and lints (and sends) the rest.
+    This process replays items[:first], lints up to the split and decodes what the worker
+    sends; the worker replays up to the split and lints (and encodes) the rest.
     """
     sizes = [_size(it) for it in items]
     replay = [REPLAY_FILE + REPLAY_BYTE * n for n in sizes]
     tail = [LINT_FILE + SEND_FILE + (1 + SEND_BYTE) * n for n in sizes]
+    recv = [RECV_FILE + RECV_BYTE * n for n in sizes]
     if sum(LINT_FILE + n for n in sizes[first:]) < PARALLEL_MIN_BYTES or not _can_fork():
         return len(items)
-    here = sum(replay[:first])
-    worker = here + sum(tail[first:])
+    here = sum(replay[:first]) + sum(recv[first:])
+    worker = sum(replay[:first]) + sum(tail[first:])
     for i in range(first, len(items)):
         # Moving item i to this process: it lints i, the worker replays it instead.
-        here += LINT_FILE + sizes[i]
+        here += LINT_FILE + sizes[i] - recv[i]
         worker += replay[i] - tail[i]
         if here >= worker:
             return i + 1
@@ -275,41 +286,53 @@ def _can_fork() -> bool:
 
 
 class _Worker:
-    """A forked child linting items[split:]; it sends one encoded entry per line."""
+    """A forked child linting items[split:]; it writes one encoded entry per line to a file.
 
-    def __init__(self, pid: int, fd: int) -> None:
+    A file, not a pipe: the parent only reads once its own share is done, and a child
+    writing into a full pipe would sit blocked for most of the run.
+    """
+
+    def __init__(self, pid: int, out: IO[bytes]) -> None:
         self.pid = pid
-        self.fd = fd
+        self.out = out
         self.reaped = False
 
+    def wait(self) -> None:
+        """Until the child has exited (it writes everything before)."""
+        if not self.reaped:
+            self.reaped = True
+            os.waitpid(self.pid, 0)
+
     def reap(self) -> None:
-        if self.reaped:
-            return
-        self.reaped = True
-        os.close(self.fd)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)  # harmless if it has exited already
-        os.waitpid(self.pid, 0)
+        if not self.reaped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)  # harmless if it has exited already
+            self.wait()
+        self.out.close()
 
 
 def _fork_worker(
     items: list[_Item], split: int, catalog: Catalog, config: LintConfig, rules: list[Rule]
 ) -> _Worker | None:
+    import tempfile
+
     from pgwarden.cache import encode_entry
 
     try:
-        rfd, wfd = os.pipe()
-        pid = os.fork()
+        out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _Worker.reap
     except OSError:
         return None
+    try:
+        pid = os.fork()
+    except OSError:
+        out.close()
+        return None
     if pid:
-        os.close(wfd)
-        return _Worker(pid, rfd)
+        return _Worker(pid, out)
     # The child: never returns, never runs the parent's cleanup or flushes its buffers.
     code = 1
     try:
-        os.close(rfd)
-        with os.fdopen(wfd, "w", encoding="ascii") as out:
+        with os.fdopen(os.dup(out.fileno()), "w", encoding="ascii") as fh:
             for it in items[:split]:
                 _replay_item(it, catalog)
             for it in items[split:]:
@@ -319,7 +342,7 @@ def _fork_worker(
                     if not isinstance(res, ParseFailure)
                     else (res.line, res.column, res.message)
                 )
-                out.write(encode_entry(entry))
+                fh.write(encode_entry(entry))
         code = 0
     except BaseException:  # the parent sees a short answer and lints the rest itself
         pass
@@ -329,10 +352,14 @@ def _fork_worker(
 
 def _collect(worker: _Worker, items: list[_Item], split: int) -> int:
     """Read the worker's results into items[split:]; return where they stop."""
+    import io
+
     from pgwarden.cache import decode_entry
 
+    worker.wait()
+    worker.out.seek(0)
     i = split
-    with os.fdopen(os.dup(worker.fd), encoding="ascii") as fh:
+    with io.TextIOWrapper(worker.out, encoding="ascii") as fh:
         for line in fh:
             if i >= len(items) or not line.endswith("\n"):
                 break

@@ -196,6 +196,45 @@ def test_unvalidated_parse_matches_pglast() -> None:
         ast.RangeVar().inh = "not a bool"
 
 
+def test_unvalidated_nodes_nests_and_restores_validation() -> None:
+    from pglast import ast
+
+    from pgwarden.sql.source import unvalidated_nodes
+
+    with unvalidated_nodes():
+        with unvalidated_nodes():
+            ast.RangeVar().inh = "unchecked"  # type: ignore[assignment]
+        ast.RangeVar().inh = "still unchecked"  # type: ignore[assignment]
+    with pytest.raises(ValueError):
+        ast.RangeVar().inh = "not a bool"  # type: ignore[assignment]
+
+
+def test_whole_corpus_trees_match_pglast_validated_parse() -> None:
+    """The run-wide unvalidated block must not change a single tree of the real corpus."""
+    from pglast import parser
+
+    from pgwarden.sql.source import unvalidated_nodes
+
+    corpus = Path(
+        os.environ.get("PGWARDEN_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus")
+    )
+    files = sorted(corpus.rglob("*.sql"))[::7]  # a spread sample keeps this test quick
+    if not files:
+        pytest.skip(f"no corpus at {corpus}")
+    compared = 0
+    for f in files:
+        sql = f.read_text(encoding="utf-8", errors="replace")
+        try:
+            expected = parser.parse_sql(sql)
+        except parser.ParseError:
+            continue
+        with unvalidated_nodes():
+            got = parser.parse_sql(sql)
+        assert got == expected, f
+        compared += 1
+    assert compared > 100
+
+
 def test_deep_left_nesting_does_not_crash() -> None:
     # pglast recurses in C once per level; long chains used to overflow the C stack.
     parsed = parse("SELECT " + "1+" * 60_000 + "1;\nSELECT 2;")

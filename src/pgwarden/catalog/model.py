@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import copy as _copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from pgwarden.catalog._dicts import IndexDict, TableDict, VersionedDict
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class QualifiedName:
-    """A schema-qualified relation name; unqualified names resolve to `public`."""
+class QualifiedName(NamedTuple):
+    """A schema-qualified relation name; unqualified names resolve to `public`.
+
+    A named tuple rather than a dataclass: it keys every catalog map, and a tuple hashes and
+    compares in C (a dataclass's generated `__hash__` was a tenth of a corpus lint).
+    """
 
     schema: str
     name: str
@@ -84,9 +86,9 @@ class Table:
 
     def clone(self) -> Table:
         """A copy whose columns, constraints and partition list can change independently."""
-        t = _copy.copy(self)
-        t.columns = {k: _copy.copy(c) for k, c in self.columns.items()}
-        t.constraints = {k: _copy.copy(c) for k, c in self.constraints.items()}
+        t = _shallow(self)
+        t.columns = {k: _shallow(c) for k, c in self.columns.items()}
+        t.constraints = {k: _shallow(c) for k, c in self.constraints.items()}
         t.partitions = list(self.partitions)
         t.children = list(self.children)
         t.sources = list(self.sources)
@@ -101,6 +103,19 @@ class Table:
 
     def foreign_keys(self) -> list[Constraint]:
         return [c for c in self.constraints.values() if c.kind == "foreign_key"]
+
+
+_T = TypeVar("_T")
+
+
+def _shallow(obj: _T) -> _T:
+    """`copy.copy` for these slotted dataclasses, without its __reduce_ex__ round trip
+    (Catalog.copy makes every later edit clone a table with all its columns)."""
+    cls = type(obj)
+    new = object.__new__(cls)
+    for name in cls.__slots__:  # type: ignore[attr-defined]
+        object.__setattr__(new, name, getattr(obj, name))
+    return new
 
 
 def _derived(source: dict[Any, Any], cache: tuple[Any, int, Any] | None) -> Any | None:
@@ -199,7 +214,7 @@ class Catalog:
         _touch(self.indexes)
         if i.owner is self._token:
             return i
-        i = _copy.copy(i)
+        i = _shallow(i)
         i.owner = self._token
         self.indexes[name] = i
         return i

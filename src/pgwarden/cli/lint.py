@@ -177,7 +177,7 @@ def _lean_gc() -> Iterator[None]:
 
     old = gc.get_threshold()
     gc.freeze()  # what is loaded so far (modules, the parser's tables) is never garbage
-    gc.set_threshold(20_000, 20, 20)
+    gc.set_threshold(100_000, 50, 1000)
     try:
         yield
     finally:
@@ -205,13 +205,13 @@ def run(args: argparse.Namespace) -> int:
 
     with _lean_gc():
         result = lint_paths(paths, config, inputs)
-    if keep is None:
-        render(result, fmt, sys.stdout)
-    else:
-        buf = _Capture(sys.stdout)
-        render(result, fmt, buf)
-        text = buf.getvalue()
-        sys.stdout.write(text)
+        if keep is None:
+            render(result, fmt, sys.stdout)
+        else:
+            buf = _Capture(sys.stdout)
+            render(result, fmt, buf)
+            text = buf.getvalue()
+            sys.stdout.write(text)
     errors = [str(err) for err in result.errors]
     for err in errors:
         print(err, file=sys.stderr)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,14 +112,17 @@ _patch_depth = 0
 _validating_setattr: Any = None  # pglast's own Node.__setattr__, saved on first use
 
 
-def _raw_parse(sql: str) -> tuple[Any, ...]:
-    """`pglast.parser.parse_sql`, without pglast's per-attribute validation.
+@contextlib.contextmanager
+def unvalidated_nodes() -> Iterator[None]:
+    """Within this block pglast builds trees without its per-attribute validation.
 
     pglast checks and coerces every attribute assigned to a node in Python, which is most of
     its parse time; the values its C parser assigns are already of the right type (a test
-    compares both ways), so the check is switched off while it builds the tree.
+    compares both ways), so the check is switched off while trees are built. Switching costs
+    more than it seems (CPython re-derives the slot of every node class, ~300 of them), so a
+    run over many files holds one block around all of them; blocks nest.
     """
-    from pglast import ast, parser  # lazy: keeps `pgwarden --help` fast
+    from pglast import ast  # lazy: keeps `pgwarden --help` fast
 
     global _patch_depth, _validating_setattr
     with _patch_lock:
@@ -126,13 +131,21 @@ def _raw_parse(sql: str) -> tuple[Any, ...]:
             ast.Node.__setattr__ = object.__setattr__  # type: ignore[method-assign,assignment]
         _patch_depth += 1
     try:
-        result: tuple[Any, ...] = parser.parse_sql(sql)
-        return result
+        yield
     finally:
         with _patch_lock:
             _patch_depth -= 1
             if _patch_depth == 0:
                 ast.Node.__setattr__ = _validating_setattr  # type: ignore[method-assign]
+
+
+def _raw_parse(sql: str) -> tuple[Any, ...]:
+    """`pglast.parser.parse_sql` without pglast's attribute validation (see unvalidated_nodes)."""
+    from pglast import parser  # lazy: keeps `pgwarden --help` fast
+
+    with unvalidated_nodes():
+        result: tuple[Any, ...] = parser.parse_sql(sql)
+    return result
 
 
 class _TooLarge(Exception):
