@@ -35,10 +35,11 @@ def read_bytes(source: SqlSource) -> bytes | ParseFailure:
         return source.data
     if source.text is not None:
         return source.text.encode("utf-8", "surrogatepass")
-    if source.path is None:
+    location = source.location
+    if location is None:
         return b""
     try:
-        st = os.stat(source.path)
+        st = os.stat(location)
         if stat.S_ISDIR(st.st_mode):
             return ParseFailure(source, 1, 1, "is a directory, not a SQL file")
         if not stat.S_ISREG(st.st_mode) and not stat.S_ISFIFO(st.st_mode):
@@ -46,7 +47,7 @@ def read_bytes(source: SqlSource) -> bytes | ParseFailure:
         if st.st_size > MAX_BYTES:
             return ParseFailure(source, 1, 1, f"larger than {MAX_BYTES >> 20} MiB; not a migration")
         # O_NONBLOCK: opening a FIFO nobody writes to must not hang (it reads as empty).
-        fd = os.open(source.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(location, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
             if stat.S_ISFIFO(st.st_mode) and hasattr(os, "set_blocking"):
                 os.set_blocking(fd, True)  # a writer is attached (or none): wait for its data

@@ -20,9 +20,16 @@ class SqlSource:
     """One unit of SQL input: a path on disk, or stdin / given text shown under a display name."""
 
     display: str
-    path: Path | None  # None for stdin and given text
+    location: str | Path | None  # where to read it; None for stdin and given text
     text: str | None = None  # preloaded text
     data: bytes | None = None  # preloaded bytes (stdin), decoded like a file
+
+    @property
+    def path(self) -> Path | None:
+        """The file as a Path. Discovery keeps plain strings: a Path per file was a sixth of
+        a warm run over a large migrations directory."""
+        loc = self.location
+        return loc if loc is None or isinstance(loc, Path) else Path(loc)
 
     @property
     def is_down(self) -> bool:
@@ -129,10 +136,14 @@ def discover(args: list[str], must_exist: bool = False) -> list[SqlSource]:
         p = Path(arg)
         if p.is_dir():
             files: list[str] = []
-            _walk(str(p), files)
+            top = str(p)
+            _walk(top, files)
+            # Normalised like Path() would (`./x.sql` is shown as `x.sql`); the walk only
+            # appends names to `top`, so normalising `top` is enough.
+            prefix = "" if str(p) == "." else str(p).rstrip("/") + "/"
             for f in files:
-                fp = Path(f)  # normalised: `./x.sql` is shown as `x.sql`
-                out.append(SqlSource(str(fp), fp))
+                rel = prefix + f[len(top) :].lstrip("/")
+                out.append(SqlSource(rel, rel))
         else:
             if must_exist and not (p.exists() or p.is_symlink()):
                 raise InputError(f"{arg}: no such file or directory")
