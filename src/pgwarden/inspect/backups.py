@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from pgwarden.inspect.snapshot import Relation, Session, Snapshot
+from pgwarden.inspect.snapshot import CopyProgress, Relation, Session, Snapshot
 
 # application_name set by the PostgreSQL client tools (their fallback_application_name).
 TOOLS = {
@@ -32,8 +34,31 @@ _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 _COPY_TABLE = re.compile(rf"^\s*COPY\s+(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})?)", re.IGNORECASE)
 
 
+class Sized(Protocol):
+    """What the estimates need of a table: a snapshot's Relation, or progress.TableSize."""
+
+    @property
+    def rows(self) -> float | None: ...
+
+    @property
+    def relpages(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
-class Backup:
+class Progress:
+    """How far a backup session has got: what `check` shows and the runner's waiting line."""
+
+    copying: str | None  # relation being copied now
+    table_fraction: float | None  # of the table being copied
+    tuples_done: int | None
+    bytes_done: int | None
+    dump_fraction: float | None  # of every table it holds (dump-shaped sessions only)
+    eta: float | None  # seconds until it ends (the dump, else the current table)
+    eta_scope: str  # "dump", "table" or ""
+
+
+@dataclass(frozen=True, slots=True)
+class Backup(Progress):
     """A backup seen in pg_stat_activity, with what can be said about its progress.
 
     pg_dump takes ACCESS SHARE on every table it will dump when it starts and keeps all of them
@@ -47,13 +72,6 @@ class Backup:
     database: str | None
     same_database: bool
     age: float | None  # seconds since its transaction (or query) started
-    copying: str | None  # relation being copied now
-    table_fraction: float | None  # of the table being copied
-    tuples_done: int | None
-    bytes_done: int | None
-    dump_fraction: float | None  # of every table it holds (dump-shaped sessions only)
-    eta: float | None  # seconds until it ends (the dump, else the current table)
-    eta_scope: str  # "dump", "table" or ""
     holds: tuple[str, ...]  # the given relations it holds locks on
     passed: tuple[str, ...]  # of those, copied already (still locked until the end)
     ahead: tuple[str, ...]  # of those, not copied yet
@@ -123,18 +141,8 @@ def _backup(
     how: str,
     wanted: set[str],
 ) -> Backup:
-    progress = snap.copies.get(s.pid)
-    copying = None
-    if progress is not None and progress.relid is not None:
-        rel = snap.relations.get(progress.relid)
-        copying = rel.name if rel else None
-    if copying is None:
-        copying = copy_relation(s.query)
-    current = by_name.get(copying) if copying else None
-    tuples = progress.tuples_processed if progress else None
-    nbytes = progress.bytes_processed if progress else None
-    table_fraction = _table_fraction(current, tuples, nbytes)
-
+    copy = snap.copies.get(s.pid)
+    rel = snap.relations.get(copy.relid) if copy and copy.relid is not None else None
     # Tables it holds ACCESS SHARE on: what pg_dump locked up front (dump-shaped session).
     tables = sorted(
         {
@@ -144,30 +152,61 @@ def _backup(
         },
         key=_dump_key,
     )
+    p = estimate(by_name, tables, copy, rel.name if rel else None, s.query, s.age, s.query_age)
     holds = tuple(sorted({lk.relation for lk in s.locks if lk.relation in wanted and lk.relation}))
     passed: list[str] = []
     ahead: list[str] = []
-    dump_fraction = None
-    if copying and len(tables) > 1 and copying in tables:
+    if p.copying and _dump_shaped(tables, p.copying):
         # pg_dump writes table data in (schema, name) order; -j runs sort by size instead.
         for name in holds:
-            if name == copying:
+            if name == p.copying:
                 continue
-            (passed if _dump_key(name) < _dump_key(copying) else ahead).append(name)
-        dump_fraction = _dump_fraction(by_name, tables, copying, tuples, table_fraction)
-    elapsed = s.age
-    eta, scope = None, ""
-    if dump_fraction is not None and elapsed:
-        eta, scope = _eta(elapsed, dump_fraction), "dump"
-    elif table_fraction is not None and s.query_age:
-        eta, scope = _eta(s.query_age, table_fraction), "table"
+            (passed if _dump_key(name) < _dump_key(p.copying) else ahead).append(name)
     return Backup(
         pid=s.pid,
         tool=tool,
         matched_by=how,
         database=s.database,
         same_database=s.database == snap.database,
-        age=elapsed,
+        age=s.age,
+        holds=holds,
+        passed=tuple(passed),
+        ahead=tuple(ahead),
+        tables=len(tables),
+        **dataclasses.asdict(p),
+    )
+
+
+def estimate(
+    sizes: Mapping[str, Sized],
+    tables: Sequence[str],
+    copy: CopyProgress | None,
+    copying: str | None,
+    query: str | None,
+    age: float | None,
+    query_age: float | None,
+) -> Progress:
+    """Progress of one backup session, from pg_stat_progress_copy and table size estimates.
+
+    `sizes`: by `schema.name`, at least the tables in `tables` and the one being copied;
+    `tables`: those it holds ACCESS SHARE on; `copying`: the relation pg_stat_progress_copy
+    names, else the one in `query` (`COPY public.t (a) TO stdout`); `age`: of what it holds
+    (its transaction), `query_age`: of the running COPY.
+    """
+    copying = copying or copy_relation(query)
+    current = sizes.get(copying) if copying else None
+    tuples = copy.tuples_processed if copy else None
+    nbytes = copy.bytes_processed if copy else None
+    table_fraction = _table_fraction(current, tuples, nbytes)
+    dump_fraction = None
+    if copying and _dump_shaped(tables, copying):
+        dump_fraction = _dump_fraction(sizes, tables, copying, tuples, table_fraction)
+    eta, scope = None, ""
+    if dump_fraction is not None and age:
+        eta, scope = _eta(age, dump_fraction), "dump"
+    elif table_fraction is not None and query_age:
+        eta, scope = _eta(query_age, table_fraction), "table"
+    return Progress(
         copying=copying,
         table_fraction=table_fraction,
         tuples_done=tuples,
@@ -175,11 +214,12 @@ def _backup(
         dump_fraction=dump_fraction,
         eta=eta,
         eta_scope=scope if eta is not None else "",
-        holds=holds,
-        passed=tuple(passed),
-        ahead=tuple(ahead),
-        tables=len(tables),
     )
+
+
+def _dump_shaped(tables: Sequence[str], copying: str) -> bool:
+    """Copying one of several tables it holds: a dump, whose order says what is done."""
+    return len(tables) > 1 and copying in tables
 
 
 def _dump_key(name: str) -> tuple[str, str]:
@@ -187,7 +227,7 @@ def _dump_key(name: str) -> tuple[str, str]:
     return (schema, rel)
 
 
-def _table_fraction(rel: Relation | None, tuples: int | None, nbytes: int | None) -> float | None:
+def _table_fraction(rel: Sized | None, tuples: int | None, nbytes: int | None) -> float | None:
     if rel is None:
         return None
     rows = rel.rows
@@ -200,8 +240,8 @@ def _table_fraction(rel: Relation | None, tuples: int | None, nbytes: int | None
 
 
 def _dump_fraction(
-    by_name: Mapping[str, Relation],
-    tables: list[str],
+    sizes: Mapping[str, Sized],
+    tables: Sequence[str],
     copying: str,
     tuples: int | None,
     table_fraction: float | None,
@@ -209,7 +249,7 @@ def _dump_fraction(
     """Rows copied so far over rows in every table it holds, assuming (schema, name) order."""
     total = done = 0.0
     for name in tables:
-        rel = by_name.get(name)
+        rel = sizes.get(name)
         rows = rel.rows if rel else None
         if rows is None:
             continue

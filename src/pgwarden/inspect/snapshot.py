@@ -125,12 +125,16 @@ class Relation:
 
     @property
     def rows(self) -> float | None:
-        """Row estimate: planner statistics, else the live-tuple counter; None if unknown."""
-        if self.reltuples > 0 or (self.reltuples == 0 and self.relpages > 0):
-            return self.reltuples
-        if self.live_tuples > 0:
-            return float(self.live_tuples)
-        return None
+        return row_estimate(self.reltuples, self.relpages, self.live_tuples)
+
+
+def row_estimate(reltuples: float, relpages: int, live_tuples: int) -> float | None:
+    """Row estimate: planner statistics, else the live-tuple counter; None if unknown."""
+    if reltuples > 0 or (reltuples == 0 and relpages > 0):
+        return reltuples
+    if live_tuples > 0:
+        return float(live_tuples)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,13 +14,19 @@ if TYPE_CHECKING:
 
 
 class JsonLinesSink:
-    """One JSON object per event and line, flushed at once (CI logs, `jq`)."""
+    """One JSON object per event and line, flushed at once (CI logs, `jq`).
+
+    Events meant for a live display only (a waiting event's progress refresh) are left out:
+    the log keeps the waiting events of a change of blockers and every 10 s.
+    """
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self._lock = threading.Lock()
 
     def __call__(self, event: Event) -> None:
+        if event.live_only:
+            return
         line = json.dumps(event.as_dict(), default=str)
         with self._lock:
             self.out.write(line + "\n")

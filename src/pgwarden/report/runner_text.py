@@ -62,10 +62,15 @@ def format_event(e: ev.Event) -> str | None:
         n = f"{e.statements} statement{'s' if e.statements != 1 else ''}"
         how = "one transaction" if e.transactional else "statement by statement (autocommit)"
         return f"{e.version}: started ({n}, {how})"
+    if e.live_only:
+        return None
     if isinstance(e, ev.Waiting):
         waited = human(max(time.time() - e.since, 0.0))
         where = _at(e.version, e.line)
-        return f"{where}: waiting for locks without queueing ({waited}): {_blockers(e.blockers)}"
+        return (
+            f"{where}: waiting for locks without queueing ({waited}): "
+            f"blocked by {_blockers(e.blockers)}"
+        )
     if isinstance(e, ev.AttemptStarted):
         return f"{e.version}: attempt {e.attempt}" if e.attempt > 1 else None
     if isinstance(e, ev.StatementDone):
@@ -220,7 +225,9 @@ class LiveSink:
                 if self._waiting is not None:
                     w = self._waiting
                     waited = human(max(time.time() - w.since, 0.0))
-                    state = Text(f"waiting for lock ({waited}), not queueing: ", style="yellow")
+                    state = Text(
+                        f"waiting for lock ({waited}), not queueing: blocked by ", style="yellow"
+                    )
                     state.append(_blockers(w.blockers))
                     grid.add_row("state", state)
                 elif self._state:

@@ -14,6 +14,29 @@ _BACKUP_APPS = ("pg_dump", "pg_dumpall", "pg_basebackup")
 
 
 @dataclass(frozen=True, slots=True)
+class BackupProgress:
+    """How far a backup blocker has got (pgwarden.inspect.backups.estimate, as `check` shows)."""
+
+    fraction: float | None  # 0..1 of the whole dump (scope "dump"), else of the table
+    scope: str  # "dump", "table", or "" when no fraction can be estimated
+    eta: float | None  # seconds left, for the same scope
+    table: str  # the relation its COPY is on; "" when unknown (`COPY (SELECT ...) TO`)
+    rows: int | None  # rows of that table copied so far (pg_stat_progress_copy, PG 14+)
+
+    def describe(self) -> str:
+        """`43 % done, ~13 m 5 s left (copying public.orders)`; "" when nothing is known."""
+        left = f", ~{human(self.eta)} left" if self.eta is not None else ""
+        if self.fraction is not None and self.scope == "dump":
+            now = f" (copying {self.table})" if self.table else ""
+            return f"{self.fraction * 100:.0f} % done{left}{now}"
+        if self.fraction is not None:
+            return f"copying {self.table}: {self.fraction * 100:.0f} % done{left} for this table"
+        if self.table:
+            return f"copying {self.table}"
+        return f"{self.rows} rows copied" if self.rows else ""
+
+
+@dataclass(frozen=True, slots=True)
 class BlockerInfo:
     """A session holding (or queued for) a lock the migration needs, as seen in pg_locks."""
 
@@ -28,6 +51,7 @@ class BlockerInfo:
     query_age: float | None = None
     query: str = ""
     xact_start: str = ""  # identity of the transaction: changes when it ends
+    progress: BackupProgress | None = None  # backups only, while the runner waits for them
 
     @property
     def backup(self) -> bool:
@@ -57,6 +81,8 @@ class BlockerInfo:
             parts.append(f"{held} {self.mode} on {self.relation}")
         if self.xact_age is not None:
             parts.append(f"transaction open {human(self.xact_age)}")
+        if self.progress is not None and (done := self.progress.describe()):
+            parts.append(done)
         if self.state:
             parts.append(self.state)
         return ", ".join(parts)
@@ -66,6 +92,11 @@ class BlockerInfo:
 class Event:
     kind: ClassVar[str] = "event"
     at: float = field(default_factory=time.time, kw_only=True)
+
+    @property
+    def live_only(self) -> bool:
+        """For a live display only: the logs (plain lines, JSON) skip it."""
+        return False
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"event": self.kind}
@@ -144,6 +175,13 @@ class Waiting(Event):
     line: int
     blockers: tuple[BlockerInfo, ...]
     since: float  # time.time() when this wait began
+    # Same wait, newer backup progress and ages: sent about once a second for a live display,
+    # between the events the logs keep (a change of blockers, every REPORT_EVERY).
+    refresh: bool = False
+
+    @property
+    def live_only(self) -> bool:
+        return self.refresh
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ pg_stat_activity (cheap) and sends the statement the moment that transaction end
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -18,6 +19,7 @@ from pgwarden.locks.modes import CONFLICTS
 from pgwarden.runner.errors import LockWaitExceeded
 from pgwarden.runner.events import BlockerInfo, EventSink, Retry, Waiting
 from pgwarden.runner.policy import Policy, human
+from pgwarden.runner.progress import ProgressTracker
 from pgwarden.runner.script import Target
 from pgwarden.runner.signals import Abort
 from pgwarden.sql.nodes import DEFAULT_SCHEMA
@@ -87,6 +89,18 @@ def describe_all(blockers: Iterable[BlockerInfo]) -> str:
     return "; ".join(b.describe() for b in by_pid.values()) or "none identified"
 
 
+def aged(blockers: Iterable[BlockerInfo], seconds: float) -> tuple[BlockerInfo, ...]:
+    """The same blockers `seconds` later: their transactions and queries are that much older."""
+    return tuple(
+        dataclasses.replace(
+            b,
+            xact_age=None if b.xact_age is None else b.xact_age + seconds,
+            query_age=None if b.query_age is None else b.query_age + seconds,
+        )
+        for b in blockers
+    )
+
+
 class Waiter:
     """Polls on the runner's control connection (never the migration's own)."""
 
@@ -103,6 +117,7 @@ class Waiter:
         self.emit = emit
         self.abort = abort
         self.own_pids = own_pids
+        self.progress = ProgressTracker(conn)
 
     def long_holders(self, targets: Iterable[Target]) -> list[BlockerInfo]:
         found = holders(self.conn, targets, self.own_pids())
@@ -131,33 +146,73 @@ class Waiter:
             now = time.monotonic()
             since = since or time.time()
             key = frozenset((b.pid, b.xact_start) for b in blockers)
-            if key != last_key or now >= next_report:
-                self.emit(Waiting(version, line, tuple(blockers), since))
+            due = key != last_key or now >= next_report
+            shown = self.report(version, line, blockers, since, refresh=not due)
+            if due:
                 last_key, next_report = key, now + REPORT_EVERY
             if now >= deadline:
                 raise LockWaitExceeded(
                     f"gave up after waiting {human(time.time() - since)} for locks "
                     f"(max-wait {human(self.policy.max_wait)}); still blocked by "
-                    f"{describe_all(blockers)}",
+                    f"{describe_all(shown)}",
                     tuple(seen.values()),
                 )
             self.watch(blockers, until=min(now + FULL_CHECK_EVERY, deadline))
 
-    def watch(self, blockers: Iterable[BlockerInfo], until: float) -> None:
-        """Poll pg_stat_activity until one of these transactions ends, or until `until`."""
+    def report(
+        self,
+        version: str,
+        line: int,
+        blockers: Iterable[BlockerInfo],
+        since: float,
+        *,
+        refresh: bool,
+    ) -> tuple[BlockerInfo, ...]:
+        """Emit the waiting event, backups with their progress; returns the blockers shown.
+
+        A refresh (same blockers, for a live display) is only worth sending when a backup's
+        progress can have moved.
+        """
+        shown = self.progress.attach(blockers)
+        if not refresh or any(b.progress is not None for b in shown):
+            self.emit(Waiting(version, line, shown, since, refresh=refresh))
+        return shown
+
+    def wait_out(
+        self, blockers: Iterable[BlockerInfo], *, version: str, line: int, deadline: float
+    ) -> None:
+        """Watch these sessions until one of their transactions ends, an abort, or `deadline`,
+        reporting them as wait_clear does (no pg_locks read: the sessions are known)."""
+        blockers = tuple(blockers)
+        since, started = time.time(), time.monotonic()
+        next_report = started
+        while True:
+            now = time.monotonic()
+            due = now >= next_report
+            self.report(version, line, aged(blockers, now - started), since, refresh=not due)
+            if due:
+                next_report = now + REPORT_EVERY
+            if self.watch(blockers, until=min(now + FULL_CHECK_EVERY, deadline)):
+                return
+            if time.monotonic() >= deadline:
+                return
+
+    def watch(self, blockers: Iterable[BlockerInfo], until: float) -> bool:
+        """Poll pg_stat_activity until one of these transactions ends or an abort (True), or
+        until `until` (False)."""
         expected = {b.pid: b.xact_start for b in blockers if b.pid}
         if not expected:
-            self.abort.sleep(until - time.monotonic())
-            return
+            return self.abort.sleep(until - time.monotonic())
         query = load_sql(_Q, "sessions_alive.sql")
         pids = list(expected)
         while time.monotonic() < until:
             rows = self.conn.execute(query, {"pids": pids}).fetchall()
             current = {r[0]: r[1] for r in rows}
             if any(current.get(pid) != xs for pid, xs in expected.items()):
-                return
+                return True
             if self.abort.sleep(self.policy.poll_interval):
-                return
+                return True
+        return False
 
     def between_attempts(
         self,
@@ -178,8 +233,7 @@ class Waiter:
         """
         long = [b for b in blockers if is_long(b, self.policy.blocker_min_age)]
         if long:
-            self.emit(Waiting(version, line, tuple(long), time.time()))
-            self.watch(long, until=deadline)
+            self.wait_out(long, version=version, line=line, deadline=deadline)
             return short_retries
         short_retries += 1
         backoff = self.policy.backoff(short_retries)

@@ -31,7 +31,6 @@ from pgwarden.runner.events import (
     PreflightDone,
     Retry,
     SessionCancelled,
-    Waiting,
     discard,
 )
 from pgwarden.runner.migrate import new_run_id
@@ -151,8 +150,7 @@ def run_wrapped(
             if long:
                 # Re-run the moment the long transaction that blocked us ends; say whom we
                 # wait for, as migrate does (a backup can take hours).
-                emit(Waiting("", 0, tuple(long), time.time()))
-                waiter.watch(long, until=deadline)
+                waiter.wait_out(long, version="", line=0, deadline=deadline)
                 abort.check("run")
                 continue
             short_retries += 1
