@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import threading
 import time
 from pathlib import Path
 
-from _runner_helpers import Blocker, Db18, write_migrations
+from _runner_helpers import Blocker, Db18, wait_until, write_migrations
 from rich.console import Console
 
 from pgwarden.report.runner_json import JsonLinesSink
@@ -42,6 +44,17 @@ def test_provider_backups_are_recognised() -> None:
     assert (heroku.backup, copy.backup, app.backup) == (True, True, False)
 
 
+def test_runner_recognises_every_backup_check_does() -> None:
+    """The waiting line and `pgwarden check` share one recogniser (agents, tools, COPY)."""
+    agents = ["pgbackrest", "barman_cloud", "wal-g", "pg_probackup", "pgcopydb", "pg_dumpall"]
+    assert all(ev.BlockerInfo(pid=1, application_name=a).backup for a in agents)
+    walsender = ev.BlockerInfo(
+        pid=2, application_name="pg_basebackup 123", backend_type="walsender"
+    )
+    assert walsender.backup
+    assert not ev.BlockerInfo(pid=3, application_name="psql", query="COPY t FROM stdin").backup
+
+
 def test_quiet_events_print_nothing() -> None:
     assert format_event(ev.AttemptStarted("v", 1)) is None
     assert format_event(ev.StatementDone("v", 1, 1, 0.01)) is None
@@ -65,7 +78,16 @@ def test_live_panel_and_plain_log_during_a_wait(db18: Db18, tmp_path: Path) -> N
     plain = io.StringIO()
     backup = Blocker(db18.dsn, "t")
     time.sleep(0.2)
-    backup.release_after(1.0)
+
+    def release_once_shown() -> None:
+        # The backup goes once the panel has drawn the wait (a refresh thread does it, at
+        # its own pace), or after 30 s: the assertions below then fail.
+        with contextlib.suppress(AssertionError):
+            wait_until(lambda: "waiting for lock" in screen.getvalue(), timeout=30)
+        backup.release()
+
+    releaser = threading.Thread(target=release_once_shown, daemon=True)
+    releaser.start()
     with LiveSink(console) as live:
         log = PlainSink(plain)
 
@@ -74,6 +96,7 @@ def test_live_panel_and_plain_log_during_a_wait(db18: Db18, tmp_path: Path) -> N
             log(e)
 
         migrate(d, db18.dsn, events=both)
+    releaser.join(timeout=30)
     shown = screen.getvalue()
     assert "waiting for lock" in shown and f"pid {backup.pid} `pg_dump` (backup)" in shown
     assert "0001_add: applied in" in shown

@@ -131,6 +131,13 @@ def test_waiting_behind_pg_dump_shows_its_share_of_the_dump(
     assert f"blocked by pid {pid} `pg_dump` (backup)" in line
     assert f"{p.fraction * 100:.0f} % done, ~" in line and "(copying public.big)" in line
 
+    # The pre-flight (pgwarden check) names the same backup with check's own estimate.
+    pre = [e for e in seen if isinstance(e, ev.PreflightDone)]
+    assert pre and pre[0].source == "inspect", pre
+    (pb,) = [x for x in pre[0].blockers if x.pid == pid]
+    assert pb.progress is not None and pb.progress.scope == "dump"
+    assert pb.progress.fraction is not None and 0 < pb.progress.fraction < 1
+
     # Refreshes are for the live panel: plain log lines and the JSON log leave them out.
     refresh = waits(True)[0]
     assert all(x.progress is not None for x in refresh.blockers if x.pid == pid)

@@ -93,17 +93,36 @@ def compile_patterns(
 
 def recognise(s: Session, patterns: Sequence[re.Pattern[str]]) -> tuple[str, str] | None:
     """(tool, how) when the session is a backup, else None."""
-    app = s.application
+    return recognise_session(s.application, s.backend_type, s.query, patterns)
+
+
+def recognise_session(
+    app: str,
+    backend_type: str | None,
+    query: str | None,
+    patterns: Sequence[re.Pattern[str]] | None = None,
+) -> tuple[str, str] | None:
+    """(tool, how) when a session with this application_name, backend type and query is a
+    backup, else None; `patterns` default to DEFAULT_PATTERNS (the runner has no option)."""
     if app in TOOLS:
         return TOOLS[app], "application_name"
-    if s.backend_type == "walsender" and app.startswith("pg_basebackup"):
+    if backend_type == "walsender" and app.startswith("pg_basebackup"):
         return "pg_basebackup", "application_name"
-    for p in patterns:
+    for p in _default_compiled() if patterns is None else patterns:
         if p.search(app):
             return app, f"pattern {p.pattern!r}"
-    if s.query and _COPY_TO.match(s.query):
+    if query and _COPY_TO.match(query):
         return "COPY TO stdout", "query shape"
     return None
+
+
+_COMPILED: list[tuple[re.Pattern[str], ...]] = []
+
+
+def _default_compiled() -> tuple[re.Pattern[str], ...]:
+    if not _COMPILED:
+        _COMPILED.append(compile_patterns())
+    return _COMPILED[0]
 
 
 def copy_relation(query: str | None) -> str | None:

@@ -10,8 +10,6 @@ from typing import Any, ClassVar
 
 from pgwarden.runner.policy import human
 
-_BACKUP_APPS = ("pg_dump", "pg_dumpall", "pg_basebackup")
-
 
 @dataclass(frozen=True, slots=True)
 class BackupProgress:
@@ -55,12 +53,11 @@ class BlockerInfo:
 
     @property
     def backup(self) -> bool:
-        """pg_dump, or a provider's backup job (`Heroku Postgres Backups`), or a `COPY ... TO`."""
-        app = self.application_name.lower()
-        if app.startswith(_BACKUP_APPS) or "backup" in app:
-            return True
-        q = " ".join(self.query.split()).lower()
-        return q.startswith("copy ") and " to stdout" in q
+        """pg_dump, a backup agent (`Heroku Postgres Backups`, pgBackRest...) or `COPY ... TO
+        stdout`: recognised as `pgwarden check` does (its default patterns)."""
+        from pgwarden.inspect.backups import recognise_session
+
+        return recognise_session(self.application_name, self.backend_type, self.query) is not None
 
     @property
     def label(self) -> str:

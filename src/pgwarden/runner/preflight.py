@@ -90,9 +90,11 @@ def preflight_needs(
 
 def _check(conn: Any, needs: Needs, own_pids: list[int]) -> PreflightReport:
     from pgwarden.inspect.check import CheckOptions, check_once
+    from pgwarden.runner.progress import from_estimate
 
     report = check_once(conn, needs, CheckOptions(sample=0))
     decision = report.decision
+    backups = {b.pid: b for b in report.backups}  # check estimated their progress already
     found: list[BlockerInfo] = []
     for c in decision.conflicts:
         s = c.session
@@ -110,6 +112,7 @@ def _check(conn: Any, needs: Needs, own_pids: list[int]) -> PreflightReport:
                 xact_age=s.xact_age,
                 query_age=s.query_age,
                 query=s.query or "",
+                progress=from_estimate(backups[s.pid]) if s.pid in backups else None,
             )
         )
     reasons = tuple(r.message for r in decision.blocking)
