@@ -77,6 +77,21 @@ def test_markdown_output(db: Any, write: Write, capsys: pytest.CaptureFixture[st
     # CREATE INDEX takes SHARE, but ADD COLUMN's ACCESS EXCLUSIVE is still held.
     row = "| 2 | `CREATE INDEX t_a ON t (a)` | **ShareLock** on `public.t` | "
     assert row + "`public.t`: blocks reads and writes | AccessExclusiveLock on `public.t` |" in out
+    # Lint's findings follow the file's table, located like `pgwarden lint` locates them.
+    assert "Lint findings:" in out
+    assert "- line 2: **error** `require-concurrent-index-creation` (PW101): " in out
+
+
+def test_text_output_prints_lint_findings_per_statement(
+    db: Any, write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema, mig = write("schema.sql", SCHEMA), write("0002.sql", MIGRATION)
+    code, out, _ = _run(capsys, str(mig), "--schema", str(schema), "--dsn", db.dsn, "--commit")
+    assert code == 0
+    block = out[out.index("2:1 CREATE INDEX") :]
+    assert "lint error[PW101] CREATE INDEX takes SHARE" in block
+    assert "(require-concurrent-index-creation)" in block
+    assert "lint finding(s)" in out
 
 
 def test_text_output_and_failure_exit(

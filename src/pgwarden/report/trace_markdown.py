@@ -89,6 +89,14 @@ def write_markdown(result: TraceResult, out: TextIO) -> None:
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "---|" * len(header))
         lines += [_statement_row(s) for s in f.statements]
+        findings = [(s, fd) for s in f.statements if s.predicted for fd in s.predicted.findings]
+        if findings:
+            lines += ["", "Lint findings:", ""]
+            lines += [
+                f"- line {fd.line}: **{fd.severity.value}** `{fd.rule}` ({fd.code}): "
+                f"{_cell(fd.message)}" + (f" — {_cell(fd.help)}" if fd.help else "")
+                for _, fd in findings
+            ]
         if f.error is not None:
             lines += ["", *_error(f.error, "Failed")]
             if f.not_run:

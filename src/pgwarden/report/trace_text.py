@@ -17,6 +17,9 @@ from pgwarden.trace.model import ObservedLock, ServerError, StatementTrace, Trac
 if TYPE_CHECKING:
     from rich.console import Console
 
+# Severity of the lint findings printed under each statement (as `pgwarden lint` colours them).
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
 
 def write_text(result: TraceResult, out: TextIO) -> None:
     from rich.console import Console
@@ -106,6 +109,13 @@ class _Writer:
                 self.p(f"    [red]{escape(str(d))}[/red]")
             for n in c.notes:
                 self.p(f"    [dim]{escape(n)}[/dim]")
+        # One line each; `pgwarden lint` adds the help (the lines here are about locks).
+        for fd in s.predicted.findings if s.predicted else ():
+            style = _STYLE.get(fd.severity.value, "")
+            self.p(
+                f"  [{style}]lint {fd.severity.value}[{fd.code}][/{style}] "
+                f"{escape(fd.message)} [dim]({escape(fd.rule)})[/dim]"
+            )
 
     def _locks(self, label: str, locks: tuple[ObservedLock, ...], *, strong: bool) -> None:
         from rich.markup import escape
@@ -158,6 +168,9 @@ class _Writer:
         r = self.r
         n = len(r.statements())
         parts = [f"{n} statement(s) in {len(r.files)} file(s) traced"]
+        found = sum(len(s.predicted.findings) for s in r.statements() if s.predicted)
+        if found:
+            parts.append(f"{found} lint finding(s)")
         if r.failed:
             e = r.setup_error or next(f.error for f in r.files if f.error)
             parts.append(f"[bold red]failed at {escape(e.path)}:{e.line}:{e.column}[/bold red]")
