@@ -71,6 +71,9 @@ def test_password_is_never_printed(source: Source, tmp_path: Path) -> None:
     assert PASSWORD not in out
     assert f"postgresql://app:***@127.0.0.1:{source.cluster.port}/{source.name}" in out
     assert "001.sql:1:1" in out and '"age":"abc"' in out  # the failure and its row
+    # The table the migration alters is copied whole, and the report says why.
+    touched = f"whole, 300 rows (touched by ALTER TABLE ALTER COLUMN TYPE at {mig / '001.sql'}:1)"
+    assert touched in done.stdout
     wrong = source.dsn.replace(PASSWORD, "Wr0ng-" + PASSWORD)
     done = pgwarden("rehearse", str(mig), "--from", wrong)
     assert done.returncode == 2
@@ -107,6 +110,9 @@ def test_usage_errors_exit_2_before_anything_runs(
         (["rehearse", str(bad)], "--from DSN is required"),
         (["rehearse", "--from", "postgresql://u:pw@h/db"], "nothing to rehearse"),
         (["rehearse", str(bad), "--from", "x", "--full", "--sample-rows", "5"], "not both"),
+        (["rehearse", str(bad), "--from", "x", "--whole-under", "-1"], "expected 0 or more"),
+        (["rehearse", str(bad), "--from", "x", "--full", "--seed", "3"], "--seed applies to"),
+        (["rehearse", str(bad), "--from", "x", "--seed", "-3"], "--seed -3: expected"),
         # Nothing is started and the (unreachable) source is not contacted: parsing comes first.
         (["rehearse", str(bad), "--from", "postgresql://127.0.0.1:1/db"], "001.sql:2:"),
         (["rehearse", "--from", "port=1 password=pw", "--", "true"], "port=1 password=***"),

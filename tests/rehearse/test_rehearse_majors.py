@@ -41,6 +41,8 @@ def test_warns_when_majors_differ_and_matches_with_pg_bin(
     (warning,) = differ.warnings
     assert "PostgreSQL 15" in warning and f"--pg-bin {PG15}" in warning
     assert differ.exit_code == 0
+    # The touched table was found through the PostgreSQL 15 catalog: copied whole.
+    assert [(t.table, t.how, t.rows) for t in differ.copy.tables] == [("public.t", "whole", 100)]
     same = rehearse(replace(options, pg_bin=PG15))
     assert same.copy.major == 15 and same.warnings == ()
     assert same.exit_code == 0

@@ -9,8 +9,8 @@ from typing import Any
 
 USAGE = (
     "pgwarden rehearse [MIGRATIONS ...] --from DSN [--sample-rows N | --full] "
-    "[--tables PATTERN] [--pg-bin DIR] [--budget DUR] [--keep] [--format text|json] "
-    "[-- CMD [ARGS ...]]"
+    "[--whole-under ROWS] [--seed N] [--tables PATTERN] [--pg-bin DIR] [--budget DUR] [--keep] "
+    "[--format text|json] [-- CMD [ARGS ...]]"
 )
 EPILOG = (
     "exit status: 0 every migration succeeded within the budget; 1 a migration (or CMD) "
@@ -38,9 +38,23 @@ def add_options(p: argparse.ArgumentParser) -> None:
         "--sample-rows",
         type=int,
         metavar="N",
-        help="rows per table, parents before children so foreign keys hold (default 10000)",
+        help="rows per table, spread over the table, parents before children so foreign keys "
+        "hold (default 10000)",
     )
     rows.add_argument("--full", action="store_true", default=None, help="copy every row")
+    rows.add_argument(
+        "--whole-under",
+        type=int,
+        metavar="ROWS",
+        help="copy every row of the tables the migrations touch when the source holds fewer "
+        "than ROWS of them (default 1000000; 0: sample them too)",
+    )
+    rows.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seed of the samples, to draw the same rows again (default: a new one, reported)",
+    )
     rows.add_argument(
         "--tables",
         metavar="PATTERN",
@@ -74,9 +88,10 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "rehearse",
         help="run pending migrations on a throwaway copy of a database first",
-        description="Copy the schema and a sample (or all) of the rows of --from into a "
-        "throwaway cluster, run the pending migrations there (SQL files, or -- CMD with "
-        "DATABASE_URL and PG* pointing at the copy), and report each statement's outcome "
+        description="Copy the schema of --from into a throwaway cluster with every row of the "
+        "tables the migrations touch and a sample of the others (or every row), run the "
+        "pending migrations there (SQL files, or -- CMD with DATABASE_URL and PG* pointing "
+        "at the copy), and report each statement's outcome "
         "(the failing row where there is one), locks, rewrites and an extrapolated "
         "production duration. The source is only ever read.",
         usage=USAGE,
@@ -112,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from pgwarden.config import load_config
     from pgwarden.errors import UsageError
     from pgwarden.rehearse import RehearseOptions, rehearse
+    from pgwarden.rehearse.copy import DEFAULT_WHOLE_UNDER
 
     migrations, command = _split(args)
     if not args.source:
@@ -120,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give either --sample-rows or --full, not both")
     if args.tables and args.full:
         raise UsageError("--tables restricts sampling; it does not apply with --full")
+    for given, name in ((args.whole_under, "--whole-under"), (args.seed, "--seed")):
+        if given is not None and args.full:
+            raise UsageError(f"{name} applies to sampling; it does not apply with --full")
     patterns = tuple(p.strip() for t in args.tables or () for p in t.split(",") if p.strip())
     options = RehearseOptions(
         source=args.source,
@@ -128,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
         full=bool(args.full),
         sample_rows=args.sample_rows if args.sample_rows is not None else 10_000,
         tables=patterns,
+        whole_under=args.whole_under if args.whole_under is not None else DEFAULT_WHOLE_UNDER,
+        seed=args.seed,
         pg_bin=args.pg_bin,
         budget=args.budget if args.budget is not None else 1.0,
         keep=bool(args.keep),

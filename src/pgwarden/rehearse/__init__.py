@@ -9,9 +9,11 @@ from pgwarden.rehearse.model import (
     CopiedTable,
     CopyInfo,
     Estimate,
+    KeyNote,
     LockWindow,
     Offending,
     RehearseResult,
+    Sampling,
     SourceInfo,
 )
 
@@ -22,11 +24,13 @@ __all__ = [
     "CopiedTable",
     "CopyInfo",
     "Estimate",
+    "KeyNote",
     "LockWindow",
     "Offending",
     "RehearseError",
     "RehearseOptions",
     "RehearseResult",
+    "Sampling",
     "SourceInfo",
     "rehearse",
 ]

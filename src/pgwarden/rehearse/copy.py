@@ -2,14 +2,15 @@
 
 The schema comes from `pg_dump --schema-only` and is restored with psql, both from the copy
 cluster's bin directory (the embedded PostgreSQL 18, or --pg-bin to match the source's major).
-Rows come either all (`--full`, pg_dump --data-only) or sampled (sample.py). The copy is then
+Rows come either all (`--full`, pg_dump --data-only) or, by default, whole for the tables the
+migrations touch and sampled for the others (selection.py, sample.py). The copy is then
 vacuumed and analysed, as production tables are, and measured for extrapolation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,15 @@ from pgwarden.db import connect, load_sql
 from pgwarden.embedded import Cluster, find_pg_bin
 from pgwarden.rehearse.dump import bin_label, copy_all_rows, dump_schema, restore
 from pgwarden.rehearse.model import CopiedTable, CopyInfo, SourceInfo, TableStats
-from pgwarden.rehearse.sample import copy_samples
+from pgwarden.rehearse.sample import SampleSpec, copy_samples
 from pgwarden.rehearse.source import Source, read_roles, read_sequences, read_tables
+from pgwarden.rehearse.touched import Touch
 from pgwarden.trace.target import server_info
 
 _PKG = __package__ or "pgwarden.rehearse"
 APPLICATION_NAME = "pgwarden rehearse"
 DEFAULT_SAMPLE_ROWS = 10_000
+DEFAULT_WHOLE_UNDER = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,10 @@ class CopyPlan:
     sample_rows: int = DEFAULT_SAMPLE_ROWS
     tables: tuple[str, ...] = ()  # --tables patterns
     pg_bin: Path | None = None
+    seed: int = 0
+    whole_under: int = DEFAULT_WHOLE_UNDER
+    touched: Mapping[int, Touch] = field(default_factory=dict)
+    touched_known: bool = True  # False: nothing told which tables the migrations touch
 
 
 def major_warning(source_major: int, copy_major: int) -> str | None:
@@ -71,10 +78,11 @@ def build_copy(
             copy_all_rows(cluster, dsn, snapshot, database, info.label)
             copied: list[CopiedTable] = []
         else:
-            progress(f"copying up to {plan.sample_rows} rows per table")
-            copied = copy_samples(
-                src.conn, copy, info.tables, info.foreign_keys, plan.sample_rows, plan.tables
+            progress(f"copying up to {plan.sample_rows} rows per table (seed {plan.seed})")
+            spec = SampleSpec(
+                plan.sample_rows, plan.seed, plan.tables, plan.whole_under, plan.touched
             )
+            copied = copy_samples(src.conn, copy, info.tables, info.foreign_keys, spec)
             _set_sequences(copy, read_sequences(src.conn))
         src.conn.rollback()  # done reading: end the source's snapshot (nothing to commit)
         progress("vacuuming and analysing the copy")
@@ -90,6 +98,9 @@ def build_copy(
         "full" if plan.full else "sample",
         plan.sample_rows,
         tuple(copied),
+        None if plan.full else plan.seed,
+        0 if plan.full else plan.whole_under,
+        plan.touched_known,
     )
 
 

@@ -53,19 +53,85 @@ class SourceInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyNote:
+    """A foreign key of a copied table: kept by the copy's rows, or why it may not be."""
+
+    name: str
+    parent: str  # the referenced table, schema.name
+    why: str = ""  # empty: every copied row's key is NULL or points at a copied parent row
+
+    @property
+    def text(self) -> str:
+        return f"{self.name} -> {self.parent}" + (f" ({self.why})" if self.why else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """How a sample was drawn: the same seed on the same table contents draws it again.
+
+    method "random": every row is read and the rows kept are those first in the order of a
+    hash of their position salted with the seed; "system": `TABLESAMPLE SYSTEM (percent)
+    REPEATABLE (seed)` reads that share of the table's pages, then the same hash picks among
+    their rows.
+    """
+
+    method: str
+    seed: int
+    percent: float | None = None  # system: the share of pages read
+
+    @property
+    def text(self) -> str:
+        if self.method == "system" and self.percent is not None:
+            return f"system {self.percent:.3g}% of pages, seed {self.seed}"
+        return f"{self.method}, seed {self.seed}"
+
+
+@dataclass(frozen=True, slots=True)
 class CopiedTable:
     """How one table's rows reached the copy.
 
-    how: full (pg_dump), all (fewer rows than the sample size), sampled (first N rows),
-    fk (rows whose foreign keys point at copied parent rows), fk-not-preserved (some foreign
-    key could not be followed; loaded with FK checks off), schema-only (not matched by --tables).
+    how: full (--full, pg_dump), whole (touched by the migrations and under --whole-under:
+    every row), all (an untouched table with no more rows than the sample size), sampled (a
+    spread sample, see `sampling`), schema-only (no rows: not matched by --tables).
+    `kept`: foreign keys the copy's rows satisfy; `not_preserved`: those it may break (loaded
+    with FK checks off). `referenced`: rows copied on top of the sample because rows of a table
+    copied whole point at them (`referenced_by`).
     """
 
     table: str
     how: str
     rows: int
     source_rows: int | None
-    note: str = ""
+    touched: str = ""  # the statement touching it, e.g. "ALTER TABLE ALTER COLUMN TYPE at m:1"
+    sampling: Sampling | None = None
+    kept: tuple[KeyNote, ...] = ()
+    not_preserved: tuple[KeyNote, ...] = ()
+    referenced: int = 0
+    referenced_by: tuple[str, ...] = ()
+    remark: str = ""  # anything else worth saying, e.g. why a touched table was sampled
+
+    @property
+    def note(self) -> str:
+        """Everything but the row counts, in words."""
+        parts = []
+        if self.touched:
+            parts.append(f"touched by {self.touched}")
+        if self.remark:
+            parts.append(self.remark)
+        if self.sampling is not None:
+            parts.append(self.sampling.text)
+        if self.referenced_by:
+            parts.append(
+                f"+{self.referenced:,} row(s) referenced by {', '.join(self.referenced_by)}"
+            )
+        if self.kept:
+            parts.append("keys kept: " + ", ".join(k.text for k in self.kept))
+        if self.not_preserved:
+            parts.append(
+                "not preserved, loaded with FK checks off: "
+                + ", ".join(k.text for k in self.not_preserved)
+            )
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +146,9 @@ class CopyInfo:
     mode: str  # full or sample
     sample_rows: int
     tables: tuple[CopiedTable, ...]
+    seed: int | None = None  # the samples' seed (sample mode)
+    whole_under: int = 0  # tables the migrations touch are copied whole below this many rows
+    touched_known: bool = True  # False: no SQL to tell which tables the migrations touch
     kept: bool = False
     pid: int | None = None
     directory: str = ""  # the cluster's files, left in place by --keep

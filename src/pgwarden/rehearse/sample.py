@@ -1,96 +1,49 @@
-"""`--sample-rows N`: copy up to N rows per table, parents first, children following their keys.
+"""`--sample-rows N`: tables the migrations touch copied whole, the others sampled, keys kept.
 
-Tables are copied in topological order of their foreign keys. A child's rows are chosen among
-those whose single-column foreign keys are NULL or hold a key already copied into the parent
-(`WHERE fk = ANY(<copied keys>)`), so the copy's foreign keys hold. A composite key, a
-self-reference, a cycle or a parent that gets no rows cannot be followed: that table takes its
-first N rows and the report says the key is not preserved. Rows are loaded with
-`session_replication_role = replica`: FK checks and user triggers stay off while loading (an
-audit trigger must not fire for copied rows), and rows travel as COPY text, never parsed.
+selection.py decides what each table gets; this module reads it from the source and writes
+it into the copy, parents first. A sample is spread over the whole table, never its first
+pages: a data migration fails on one row anywhere, and physical order puts the oldest rows
+first. Small tables (under SYSTEM_MIN_PAGES, or at most SYSTEM_RATIO times the sample) are
+read whole and N rows kept in the order of a seeded hash of their position; larger ones are
+read through `TABLESAMPLE SYSTEM (p) REPEATABLE (seed)`, which reads only p% of their pages
+(https://www.postgresql.org/docs/current/sql-select.html#SQL-FROM), p grown until the sample
+holds N rows, and the same hash picks among them. The seed is reported: the same seed on the
+same table contents draws the same rows.
+
+Rows are loaded with `session_replication_role = replica`: FK checks and user triggers stay
+off while loading (an audit trigger must not fire for copied rows), and rows travel as COPY
+text, never parsed.
 """
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from psycopg import sql
 
-from pgwarden.rehearse.model import CopiedTable, ForeignKey, TableStats
+from pgwarden.rehearse import rows_sql
+from pgwarden.rehearse.model import CopiedTable, ForeignKey, KeyNote, Sampling, TableStats
+from pgwarden.rehearse.selection import CYCLE, SELF_REFERENCE, Step, select
+from pgwarden.rehearse.touched import Touch
+
+PAGE = 8192
+# Below this many pages (8 MB) reading the whole table costs less than sampling it right.
+SYSTEM_MIN_PAGES = 1024
+# TABLESAMPLE SYSTEM only when the table holds more than this many times the sample.
+SYSTEM_RATIO = 4
+OVERSAMPLE = 2.0  # read pages for twice the rows wanted, so the hash has some to choose from
+FIRST_GUESS_PERCENT = 1.0  # a table never analysed has no row count to aim by
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
-    """One table to copy and the foreign keys its sample can follow."""
-
-    table: TableStats
-    follow: tuple[ForeignKey, ...]
-    broken: tuple[tuple[ForeignKey, str], ...]  # (foreign key, why it is not preserved)
-
-
-def matches(t: TableStats, patterns: Sequence[str]) -> bool:
-    """`--tables` patterns (shell-style, comma separated) match `schema.name` or `name`."""
-    if not patterns:
-        return True
-    return any(
-        fnmatch.fnmatchcase(t.qualified, p) or fnmatch.fnmatchcase(t.name, p) for p in patterns
-    )
-
-
-def order(tables: Sequence[TableStats], fks: Sequence[ForeignKey]) -> list[TableStats]:
-    """Referenced tables first (Kahn's algorithm); in a cycle, the first remaining by name."""
-    by_oid = {t.oid: t for t in tables}
-    deps: dict[int, set[int]] = {t.oid: set() for t in tables}
-    for fk in fks:
-        if fk.child in deps:
-            deps[fk.child] |= {leaf for leaf in fk.parent_leaves if leaf in by_oid} - {fk.child}
-    done: list[TableStats] = []
-    placed: set[int] = set()
-    while len(done) < len(tables):
-        ready = [t for t in tables if t.oid not in placed and deps[t.oid] <= placed]
-        if not ready:
-            ready = [next(t for t in tables if t.oid not in placed)]
-        for t in ready:
-            placed.add(t.oid)
-            done.append(t)
-    return done
-
-
-def plan_steps(
-    tables: Sequence[TableStats], fks: Sequence[ForeignKey], patterns: Sequence[str]
-) -> list[Step]:
-    """The copy order, and for each table which foreign keys its sample can follow."""
-    selected = {t.oid for t in tables if matches(t, patterns)}
-    copied: set[int] = set()
-    steps = []
-    for t in order(tables, fks):
-        if t.oid not in selected:
-            continue
-        follow: list[ForeignKey] = []
-        broken: list[tuple[ForeignKey, str]] = []
-        for fk in (f for f in fks if f.child == t.oid):
-            why = _why_not(fk, t, copied, selected)
-            if why:
-                broken.append((fk, why))
-            else:
-                follow.append(fk)
-        copied.add(t.oid)
-        steps.append(Step(t, tuple(follow), tuple(broken)))
-    return steps
-
-
-def _why_not(fk: ForeignKey, t: TableStats, copied: set[int], selected: set[int]) -> str:
-    if len(fk.columns) != 1:
-        return "composite key"
-    if t.oid in fk.parent_leaves:
-        return "self-reference"
-    if not fk.parent_leaves or not set(fk.parent_leaves) <= selected:
-        return "parent not copied (--tables)"
-    if not set(fk.parent_leaves) <= copied:
-        return "cycle of foreign keys"
-    return ""
+class SampleSpec:
+    rows: int
+    seed: int
+    patterns: tuple[str, ...] = ()
+    whole_under: int = 0  # tables the migrations touch are copied whole below this many rows
+    touched: Mapping[int, Touch] = field(default_factory=dict)
 
 
 def copy_samples(
@@ -98,93 +51,147 @@ def copy_samples(
     copy: Any,
     tables: Sequence[TableStats],
     fks: Sequence[ForeignKey],
-    rows: int,
-    patterns: Sequence[str],
+    spec: SampleSpec,
 ) -> list[CopiedTable]:
-    """Copy the sample from `source` (read-only transaction) into `copy` (autocommit)."""
+    """Copy from `source` (read-only transaction) into `copy` (autocommit), parents first."""
+    selection = select(tables, fks, spec.patterns, spec.touched, spec.whole_under)
+    steps = selection.by_oid()
+    copier = _Copier(source, copy, steps, {t.oid: t for t in tables}, spec)
     copy.execute("SET session_replication_role = replica")
-    by_oid = {t.oid: t for t in tables}
-    out: list[CopiedTable] = []
-    steps = plan_steps(tables, fks, patterns)
-    stepped = {s.table.oid for s in steps}
-    for step in steps:
-        out.append(_copy_table(source, copy, step, by_oid, rows))
-    for t in tables:
-        if t.oid not in stepped:
-            note = "not matched by --tables"
-            out.append(CopiedTable(t.qualified, "schema-only", 0, t.rows, note))
+    done = [(s, copier.step(s)) for s in selection.steps]
     copy.execute("RESET session_replication_role")
+    out = [copier.settle(s, c) for s, c in done]
+    out += [
+        CopiedTable(t.qualified, "schema-only", 0, t.rows, remark=why)
+        for t, why in selection.skipped
+    ]
     return sorted(out, key=lambda c: c.table)
 
 
-def _keys(copy: Any, fk: ForeignKey, by_oid: dict[int, TableStats]) -> list[str]:
-    """The referenced column's values copied so far, as text (from every leaf of the parent)."""
-    keys: list[str] = []
-    for leaf in fk.parent_leaves:
-        parent = by_oid[leaf]
-        query = sql.SQL("SELECT DISTINCT {col}::text FROM ONLY {t} WHERE {col} IS NOT NULL").format(
-            col=sql.Identifier(fk.ref_columns[0]), t=sql.Identifier(parent.schema, parent.name)
-        )
-        keys += [str(r[0]) for r in copy.execute(query).fetchall()]
-    return keys
+class _Copier:
+    def __init__(
+        self,
+        source: Any,
+        copy: Any,
+        steps: dict[int, Step],
+        tables: dict[int, TableStats],
+        spec: SampleSpec,
+    ) -> None:
+        self.source = source
+        self.copy = copy
+        self.steps = steps
+        self.tables = tables
+        self.spec = spec
+        self.complete: set[int] = set()  # tables holding every row of the source's
 
-
-def select_statement(
-    step: Step, rows: int, keys: dict[str, list[str]] | None = None
-) -> sql.Composed:
-    """`SELECT cols FROM ONLY t [WHERE fk IS NULL OR fk = ANY(keys)] LIMIT n`.
-
-    The keys are inlined as one array literal (COPY takes no parameters); they come from the
-    copy, are passed as a quoted literal and cast to the referenced column's type.
-    """
-    t = step.table
-    conds = [
-        sql.SQL("({col} IS NULL OR {col} = ANY({keys}::{typ}[]))").format(
-            col=sql.Identifier(fk.columns[0]),
-            keys=sql.Literal((keys or {}).get(fk.name, [])),
-            typ=sql.SQL(fk.ref_types[0]),
-        )
-        for fk in step.follow
-    ]
-    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds) if conds else sql.SQL("")
-    return sql.SQL("SELECT {cols} FROM ONLY {t}{where} LIMIT {n}").format(
-        cols=sql.SQL(", ").join(sql.Identifier(c) for c in t.columns),
-        t=sql.Identifier(t.schema, t.name),
-        where=where,
-        n=sql.Literal(rows),
-    )
-
-
-def _copy_table(
-    source: Any, copy: Any, step: Step, by_oid: dict[int, TableStats], rows: int
-) -> CopiedTable:
-    t = step.table
-    if not t.columns:
-        return CopiedTable(t.qualified, "schema-only", 0, t.rows, "no column COPY can write")
-    keys = {fk.name: _keys(copy, fk, by_oid) for fk in step.follow}
-    query = sql.SQL("COPY ({}) TO STDOUT").format(select_statement(step, rows, keys))
-    target = sql.SQL("COPY {t} ({cols}) FROM STDIN").format(
-        t=sql.Identifier(t.schema, t.name),
-        cols=sql.SQL(", ").join(sql.Identifier(c) for c in t.columns),
-    )
-    with source.cursor() as out_cur, copy.cursor() as in_cur:
-        with out_cur.copy(query) as out, in_cur.copy(target) as into:
-            for block in out:
-                into.write(block)
-        copied = max(in_cur.rowcount, 0)
-    return _described(step, copied, rows)
-
-
-def _described(step: Step, copied: int, rows: int) -> CopiedTable:
-    t = step.table
-    notes = [f"{fk.name} -> {fk.parent_name} followed" for fk in step.follow]
-    notes += [f"{fk.name} -> {fk.parent_name} not followed: {why}" for fk, why in step.broken]
-    if step.broken:
-        how = "fk-not-preserved"
-    elif step.follow:
-        how = "fk"
-    elif copied < rows:
-        how = "all"
-    else:
+    def step(self, step: Step) -> CopiedTable:
+        t = step.table
+        touched = step.touch.reason if step.touch else ""
+        kept = tuple(_note(fk, "") for fk in step.follow)
+        broken = tuple(_note(fk, why) for fk, why in step.broken)
+        if not t.columns:
+            remark = "no column COPY can write"
+            return CopiedTable(t.qualified, "schema-only", 0, t.rows, touched, remark=remark)
+        if step.whole:
+            n = self._copy(t, rows_sql.rows(t))
+            self.complete.add(t.oid)
+            return CopiedTable(t.qualified, "whole", n, t.rows, touched, None, kept, broken)
+        need = rows_sql.referenced(step, self.steps)
+        referenced = self._copy(t, rows_sql.rows(t, [need])) if need is not None else 0
+        where: list[sql.Composable] = [
+            rows_sql.key_filter(fk, self._keys(fk))
+            for fk in step.follow
+            if not set(fk.parent_leaves) <= self.complete  # a parent copied in full needs none
+        ]
+        restricted = bool(where)
+        if need is not None:
+            where.append(rows_sql.not_(need))  # already copied
+        sampling, n = self._sample(t, where)
         how = "sampled"
-    return CopiedTable(t.qualified, how, copied, t.rows, "; ".join(notes))
+        if not restricted and n < self.spec.rows:
+            self.complete.add(t.oid)  # no key restricted it and fewer rows than asked: all
+            how = "all"
+        referrers = tuple(dict.fromkeys(self.tables[r.child].qualified for r in step.referrers))
+        return CopiedTable(
+            t.qualified,
+            how,
+            n + referenced,
+            t.rows,
+            touched,
+            sampling if how == "sampled" else None,
+            kept,
+            broken,
+            referenced,
+            referrers,
+            step.remark,
+        )
+
+    def settle(self, step: Step, c: CopiedTable) -> CopiedTable:
+        """Keys a sample could not follow (a self-reference, a cycle) still hold when their
+        parent ended up with every row of the source's (a small table copied whole)."""
+        held = {
+            fk.name
+            for fk, why in step.broken
+            if why in (SELF_REFERENCE, CYCLE) and set(fk.parent_leaves) <= self.complete
+        }
+        if not held:
+            return c
+        return replace(
+            c,
+            kept=c.kept
+            + tuple(KeyNote(k.name, k.parent) for k in c.not_preserved if k.name in held),
+            not_preserved=tuple(k for k in c.not_preserved if k.name not in held),
+        )
+
+    def _sample(self, t: TableStats, where: Sequence[sql.Composable]) -> tuple[Sampling, int]:
+        n, seed = self.spec.rows, self.spec.seed
+        pages = t.size_bytes // PAGE
+        if pages < SYSTEM_MIN_PAGES or (t.rows and t.rows <= SYSTEM_RATIO * n):
+            copied = self._copy(t, rows_sql.rows(t, where, seed=seed, limit=n))
+            return Sampling("random", seed), copied
+        percent = self._percent(t, where)
+        copied = self._copy(t, rows_sql.rows(t, where, percent=percent, seed=seed, limit=n))
+        return Sampling("system", seed, percent), copied
+
+    def _percent(self, t: TableStats, where: Sequence[sql.Composable]) -> float:
+        """The share of pages whose rows hold at least N rows passing `where` (or 100)."""
+        n, seed = self.spec.rows, self.spec.seed
+        percent = min(100.0, 100 * OVERSAMPLE * n / t.rows) if t.rows else FIRST_GUESS_PERCENT
+        while True:
+            row = self.source.execute(rows_sql.count(t, where, percent, seed, n)).fetchone()
+            got = int(row[0])
+            if got >= n or percent >= 100.0:
+                return percent
+            grow = OVERSAMPLE * n / got if got else 10.0
+            percent = min(100.0, percent * max(2.0, grow))
+
+    def _keys(self, fk: ForeignKey) -> list[tuple[str, ...]]:
+        """The referenced columns' values copied so far, as text, from every leaf of the parent."""
+        keys: list[tuple[str, ...]] = []
+        for leaf in fk.parent_leaves:
+            parent = self.tables[leaf]
+            cols = [sql.Identifier(c) for c in fk.ref_columns]
+            query = sql.SQL("SELECT DISTINCT {text} FROM ONLY {t} WHERE {set}").format(
+                text=sql.SQL(", ").join(sql.SQL("{}::text").format(c) for c in cols),
+                t=sql.Identifier(parent.schema, parent.name),
+                set=sql.SQL(" AND ").join(sql.SQL("{} IS NOT NULL").format(c) for c in cols),
+            )
+            keys += [tuple(str(v) for v in r) for r in self.copy.execute(query).fetchall()]
+        return keys
+
+    def _copy(self, t: TableStats, select: sql.Composable) -> int:
+        """Stream the rows `select` picks on the source into the same table of the copy."""
+        query = sql.SQL("COPY ({}) TO STDOUT").format(select)
+        target = sql.SQL("COPY {t} ({cols}) FROM STDIN").format(
+            t=sql.Identifier(t.schema, t.name),
+            cols=sql.SQL(", ").join(sql.Identifier(c) for c in t.columns),
+        )
+        with self.source.cursor() as out_cur, self.copy.cursor() as in_cur:
+            with out_cur.copy(query) as out, in_cur.copy(target) as into:
+                for block in out:
+                    into.write(block)
+            return max(int(in_cur.rowcount), 0)
+
+
+def _note(fk: ForeignKey, why: str) -> KeyNote:
+    return KeyNote(fk.name, fk.parent_name, why)

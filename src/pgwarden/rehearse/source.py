@@ -101,7 +101,9 @@ def _counted(conn: Any, t: TableStats) -> TableStats:
 
     from psycopg import sql
 
-    if t.reltuples >= 0:
+    # Never analysed: reltuples is -1 since PostgreSQL 14, and 0 with relpages 0 before it.
+    never = t.reltuples < 0 or (t.reltuples == 0 and t.relpages == 0)
+    if not never:
         return replace(t, rows=round(t.reltuples))
     if t.size_bytes == 0:
         return replace(t, rows=0)

@@ -11,11 +11,23 @@ from pgwarden.report.trace_json import error_dict, file_dict
 
 
 def _table(c: CopiedTable) -> dict[str, Any]:
+    s = c.sampling
     return {
         "table": c.table,
         "how": c.how,
         "rows": c.rows,
         "source_rows": c.source_rows,
+        "touched": c.touched or None,
+        "sampling": None
+        if s is None
+        else {"method": s.method, "seed": s.seed, "percent": s.percent},
+        "keys_kept": [{"name": k.name, "parent": k.parent} for k in c.kept],
+        "keys_not_preserved": [
+            {"name": k.name, "parent": k.parent, "why": k.why} for k in c.not_preserved
+        ],
+        "referenced": c.referenced,
+        "referenced_by": list(c.referenced_by),
+        "remark": c.remark or None,
         "note": c.note,
     }
 
@@ -69,6 +81,9 @@ def result_dict(r: RehearseResult) -> dict[str, Any]:
             "server_version": c.server_version,
             "mode": c.mode,
             "sample_rows": c.sample_rows if c.mode == "sample" else None,
+            "seed": c.seed,
+            "whole_under": c.whole_under if c.mode == "sample" else None,
+            "touched_known": c.touched_known,
             "tables": [_table(t) for t in c.tables],
             "kept": c.kept,
             "pid": c.pid,

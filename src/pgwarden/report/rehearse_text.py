@@ -27,13 +27,22 @@ def copied_text(t: CopiedTable, sample_rows: int) -> str:
     src = "?" if t.source_rows is None else f"~{t.source_rows:,}"
     text = {
         "full": f"all {t.rows:,} rows",
+        "whole": f"whole, {t.rows:,} rows",
         "all": f"all {t.rows:,} rows",
         "sampled": f"sampled {t.rows:,} of {src}",
-        "fk": f"sampled {t.rows:,} of {src}, rows whose parents were copied",
-        "fk-not-preserved": f"sampled {t.rows:,} of {src}, loaded with FK checks off",
         "schema-only": "schema only",
     }.get(t.how, t.how)
     return f"{text} ({t.note})" if t.note else text
+
+
+def data_text(c: CopyInfo) -> str:
+    """What the copy holds, in one line."""
+    if c.mode == "full":
+        return "every row"
+    text = f"up to {c.sample_rows:,} rows per table, spread over it (seed {c.seed})"
+    if c.whole_under > 0:
+        return f"{text}; every row of the tables the migrations touch, under {c.whole_under:,}"
+    return f"{text}; the tables the migrations touch sampled too (--whole-under 0)"
 
 
 def connect_help(c: CopyInfo) -> list[str]:
@@ -61,11 +70,10 @@ class _Writer:
         self.p(f"copy: {escape(c.label)}, database {escape(c.database)}")
         for w in r.warnings:
             self.p(f"[yellow]warning:[/yellow] {escape(w)}")
-        what = "every row" if c.mode == "full" else f"up to {c.sample_rows:,} rows per table"
-        self.p(f"data: {what}")
+        self.p(f"data: {escape(data_text(c))}")
         width = max((len(t.table) for t in c.tables), default=0)
         for t in c.tables:
-            style = "yellow" if t.how == "fk-not-preserved" else "dim"
+            style = "yellow" if t.not_preserved else "dim"
             text = escape(copied_text(t, c.sample_rows))
             self.p(f"  {escape(t.table):<{width}}  [{style}]{text}[/{style}]")
         if r.applied:
