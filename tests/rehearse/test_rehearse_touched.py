@@ -56,3 +56,27 @@ def test_touched_tables_are_found_on_the_source(source: Source, tmp_path: Path) 
     assert reasons["ledger.accounts"] == f"ALTER TABLE ALTER COLUMN TYPE at {path}:1"
     assert reasons["public.events_2024"] == f"UPDATE at {path}:2"
     assert touched.unknown == (f"{path}:6",)  # the DO block: which tables, the model cannot say
+
+
+CASCADE_SCHEMA = """
+CREATE TABLE parent (id int PRIMARY KEY);
+CREATE TABLE child (id int, parent_id int REFERENCES parent ON DELETE CASCADE);
+CREATE TABLE bystander (id int);
+"""
+
+
+def test_the_source_schema_shows_tables_the_sql_does_not_name(
+    source: Source, tmp_path: Path
+) -> None:
+    """With the source's pg_dump schema, a cascading delete touches the child table too."""
+    from pgwarden.rehearse.dump import dump_schema
+
+    source.run(CASCADE_SCHEMA)
+    path = write(tmp_path / "m", {"001.sql": "DELETE FROM parent WHERE id < 10;\n"}) / "001.sql"
+    with open_source(source.dsn) as src:
+        names = {t.oid: t.qualified for t in read_source(src).tables}
+        bare = touched_tables(src.conn, [str(path)], LintConfig(), 18)
+        schema = dump_schema(source.cluster, source.dsn, None, "the source")
+        full = touched_tables(src.conn, [str(path)], LintConfig(), 18, schema)
+    assert {names[t.oid] for t in bare.tables} == {"public.parent"}
+    assert {names[t.oid] for t in full.tables} == {"public.parent", "public.child"}

@@ -18,6 +18,7 @@ from pgwarden.rehearse.copy import (
     copy_stats,
 )
 from pgwarden.rehearse.copy import major_warning as _major_warning
+from pgwarden.rehearse.dump import dump_schema
 from pgwarden.rehearse.errors import RehearseError
 from pgwarden.rehearse.extrapolate import estimates, lock_windows
 from pgwarden.rehearse.model import CopyInfo, RehearseResult
@@ -93,7 +94,9 @@ def rehearse(options: RehearseOptions, progress: Callable[[str], None] = _quiet)
                 )
             hist = history(src.conn) if options.migrations else {}
             paths, applied = pending(options.migrations, hist) if options.migrations else ([], [])
-            touched = _touched(src, paths, options, info.major)
+            progress("reading the schema (pg_dump --schema-only)")
+            schema_sql = dump_schema(cluster, options.source, snapshot, info.label)
+            touched = _touched(src, paths, options, info.major, schema_sql)
             plan = CopyPlan(
                 options.full,
                 options.sample_rows,
@@ -104,7 +107,9 @@ def rehearse(options: RehearseOptions, progress: Callable[[str], None] = _quiet)
                 touched.by_oid(),
                 not options.command,
             )
-            copy = build_copy(cluster, src, options.source, info, snapshot, plan, progress)
+            copy = build_copy(
+                cluster, src, options.source, schema_sql, info, snapshot, plan, progress
+            )
         except BaseException:
             cluster.stop()
             raise
@@ -127,11 +132,13 @@ def rehearse(options: RehearseOptions, progress: Callable[[str], None] = _quiet)
         cluster.stop()  # does nothing once detached
 
 
-def _touched(src: Source, paths: list[str], options: RehearseOptions, major: int) -> Touched:
+def _touched(
+    src: Source, paths: list[str], options: RehearseOptions, major: int, schema_sql: str
+) -> Touched:
     """The tables the pending SQL migrations touch (none to find with --full, or no SQL)."""
     if options.full or not paths:
         return Touched(())
-    return touched_tables(src.conn, paths, options.lint, major)
+    return touched_tables(src.conn, paths, options.lint, major, schema_sql)
 
 
 def _touch_warnings(options: RehearseOptions, touched: Touched) -> list[str]:

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from pgwarden.db import connect, load_sql
 from pgwarden.embedded import Cluster, find_pg_bin
-from pgwarden.rehearse.dump import bin_label, copy_all_rows, dump_schema, restore
+from pgwarden.rehearse.dump import bin_label, copy_all_rows, restore
 from pgwarden.rehearse.model import CopiedTable, CopyInfo, SourceInfo, TableStats
 from pgwarden.rehearse.sample import SampleSpec, copy_samples
 from pgwarden.rehearse.source import Source, read_roles, read_sequences, read_tables
@@ -58,12 +58,14 @@ def build_copy(
     cluster: Cluster,
     src: Source,
     dsn: str,
+    schema_sql: str,
     info: SourceInfo,
     snapshot: str | None,
     plan: CopyPlan,
     progress: Callable[[str], None],
 ) -> CopyInfo:
-    """Schema and rows of the source into a database of `cluster` named like the source's."""
+    """Schema (`schema_sql`, the source's pg_dump --schema-only) and rows of the source into a
+    database of `cluster` named like the source's."""
     database = info.database
     if database != "postgres":
         cluster.create_database(database)
@@ -71,8 +73,8 @@ def build_copy(
     with connect(copy_dsn, application_name=APPLICATION_NAME) as copy:
         major, version = server_info(copy)
         _create_roles(copy, read_roles(src.conn))
-        progress("copying the schema (pg_dump --schema-only)")
-        restore(cluster, database, dump_schema(cluster, dsn, snapshot, info.label), "the schema")
+        progress("restoring the schema")
+        restore(cluster, database, schema_sql, "the schema")
         if plan.full:
             progress("copying every row (pg_dump --data-only)")
             copy_all_rows(cluster, dsn, snapshot, database, info.label)

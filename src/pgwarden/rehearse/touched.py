@@ -9,8 +9,11 @@ name, and those are sampled like any other.
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pgwarden.config import LintConfig
@@ -45,11 +48,24 @@ class Touched:
         return out
 
 
-def touched_tables(conn: Any, paths: Sequence[str], config: LintConfig, major: int) -> Touched:
-    """Lint `paths` (offline, with the source's major) and find the locked tables on `conn`."""
+def touched_tables(
+    conn: Any, paths: Sequence[str], config: LintConfig, major: int, schema_sql: str | None = None
+) -> Touched:
+    """Lint `paths` (offline, with the source's major) and find the locked tables on `conn`.
+
+    `schema_sql` (the source's `pg_dump --schema-only`) lets the lock model see what the SQL
+    does not name: the children a cascading foreign key reaches, a view's base tables.
+    """
     from pgwarden.inspect.needs import needs_for_paths
 
-    needs = needs_for_paths(list(paths), config, major)
+    if schema_sql is None:
+        needs = needs_for_paths(list(paths), config, major)
+    else:
+        with tempfile.TemporaryDirectory(prefix="pgwarden-touched-") as tmp:
+            schema = Path(tmp) / "source-schema.sql"
+            schema.write_text(schema_sql, encoding="utf-8")
+            with_schema = dataclasses.replace(config, schema=(*config.schema, str(schema)))
+            needs = needs_for_paths(list(paths), with_schema, major)
     wanted = [n for n in needs.needs if n.relkind != "index"]
     rows = []
     if wanted:
