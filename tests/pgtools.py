@@ -54,7 +54,9 @@ class Blocker:
     """A session that ran `sql` in a transaction it keeps open, like pg_dump or a report.
 
     `released_at` is read from `clock`: time.time() to compare with event stamps,
-    time.monotonic() to compare with the test's own timings.
+    time.monotonic() to compare with the test's own timings. It is read just before the
+    ROLLBACK is sent, so the lock was held at least until then: the server lets go of it
+    before the client hears back, and a waiting session can commit in between.
     """
 
     def __init__(
@@ -79,8 +81,8 @@ class Blocker:
     def release(self) -> None:
         with self._lock:
             if self.released_at is None:
-                self.conn.rollback()
                 self.released_at = self._clock()
+                self.conn.rollback()
                 self.conn.close()
 
 
@@ -259,11 +261,13 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, what: str
 
 
 def pgwarden_sessions(dsn: str, prefix: str = "pgwarden") -> list[tuple[int, str]]:
-    """Sessions whose application_name says they are pgwarden's (run, control, watchdog)."""
+    """Sessions in this DSN's database whose application_name says they are pgwarden's (run,
+    control, watchdog); other tests' databases on the shared cluster are not looked at."""
     with psycopg.connect(dsn, autocommit=True, application_name="test-observer") as c:
         rows = c.execute(
             "SELECT pid, application_name FROM pg_stat_activity "
-            "WHERE starts_with(application_name, %s) AND pid <> pg_backend_pid()",
+            "WHERE starts_with(application_name, %s) AND pid <> pg_backend_pid() "
+            "AND datname = current_database()",
             (prefix,),
         ).fetchall()
     return [(int(r[0]), str(r[1])) for r in rows]

@@ -74,7 +74,9 @@ def test_killed_deploy_leaves_no_waiting_alter(edb: Db, tmp_path: Path, sig: int
         code = deploy.finish()
         gone = wait_until(lambda: not lock_waiters(edb, ours), timeout=30, what="the wait to end")
         wait_until(lambda: not sessions(edb, ours), timeout=30, what="the sessions to end")
-        time.sleep(0.3)  # the app after the kill
+        # The app after the kill: everything queued behind the ALTER was released with it and
+        # queries complete again (a killed naive deploy leaves them stuck: see below).
+        wait_until(lambda: len(app.done(gone)) > 10, timeout=30, what="app queries to complete")
         still_held = report.running
         report.release()
         report.join(timeout=10)
@@ -91,10 +93,8 @@ def test_killed_deploy_leaves_no_waiting_alter(edb: Db, tmp_path: Path, sig: int
         assert code == -signal.SIGKILL
         assert after < LOCK_TIMEOUT + 1.0
     assert "nickname" not in _columns(edb)  # rolled back, not applied by an orphan later
-    # The app: everything queued behind the ALTER was released with it, nothing failed, and
-    # queries complete again (a killed naive deploy leaves them stuck: see below).
+    # The app: nothing failed, and nothing waited much longer than the ALTER's lock_timeout.
     assert not app.errors(), app.errors()[:3]
-    assert len(app.done(gone, float("inf"))) > 10
     assert app.max_latency() < LOCK_TIMEOUT + 1.5
 
 

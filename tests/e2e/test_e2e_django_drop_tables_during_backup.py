@@ -25,7 +25,7 @@ from pgwarden.replay.blockers import Blocker
 pytest.importorskip("django", reason="Django is in the dev extra")
 
 SITE = Path(__file__).parent / "django_site"
-HOLD = 1.5  # seconds the backup keeps going after the deploy's first attempt gave up
+HOLD = 1.5  # seconds the backup keeps going after the deploy started waiting for it
 DOOMED = ("ledger_eventlog", "ledger_fieldhistory")
 
 
@@ -97,6 +97,7 @@ def test_django_migrate_waits_for_the_backup_then_drops(
             cwd=SITE,
         )
         first = deploy.wait_event("command_exited", timeout=60)
+        deploy.wait_event("waiting", timeout=60)
         time.sleep(HOLD)  # the backup goes on; the deploy waits for it
         assert deploy.proc.poll() is None, deploy.text()
         assert all(_exists(edb, t) for t in DOOMED)  # nothing dropped behind the backup

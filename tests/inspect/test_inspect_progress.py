@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from inspect_scene import Scene, wait_until
@@ -31,15 +32,23 @@ def test_reader_agrees_with_check_on_a_paused_pg_dump(scene: Scene, big_tables: 
     last: list[Any] = [None]
 
     def settled() -> int | None:
+        """The backend waits to write to its client and sent nothing since the previous look,
+        half a second before: every buffer up to the paused reader is full. (Two looks 50 ms
+        apart were not enough: on a busy machine the COPY can stand still that long while
+        the buffers are still filling, and the two readers below then see different rows.)"""
         row = scene.admin.execute(
-            "SELECT tuples_processed FROM pg_stat_progress_copy WHERE pid = %s", (pid,)
+            "SELECT p.tuples_processed, a.wait_event FROM pg_stat_progress_copy p "
+            "JOIN pg_stat_activity a USING (pid) WHERE p.pid = %s",
+            (pid,),
         ).fetchone()
-        n = row[0] if row else None
-        steady = n is not None and n > 0 and n == last[0]
+        n, event = (row[0], row[1]) if row else (None, None)
+        steady = n is not None and n > 0 and n == last[0] and event == "ClientWrite"
         last[0] = n
+        if not steady:
+            time.sleep(0.5)
         return n if steady else None
 
-    wait_until(settled, "pg_dump's COPY to stop moving")
+    wait_until(settled, "pg_dump's COPY to stop moving", timeout=60)
     reader = ProgressReader(scene.admin)
     progress = reader.read([_session(scene, pid)])
     (b,) = find_backups(scene.snapshot(), compile_patterns())

@@ -69,15 +69,20 @@ def test_waits_out_a_blocker_without_stalling_the_app(db: Any) -> None:
     assert code == 0, "".join(run.stderr)
     assert backup.released_at is not None
     assert version(db.dsn) == SAFE
-    assert [b["pid"] for b in waiting["blockers"]] == [backup.pid]
+    # The backup (an app transaction a busy machine slowed past the blocker age may be
+    # listed beside it).
+    assert backup.pid in [b["pid"] for b in waiting["blockers"]]
     assert waiting["version"] == UNSAFE  # the revision about to run
     done = {e["version"]: e for e in run.events if e["event"] == "migration_applied"}
     assert list(done) == [UNSAFE, SAFE]
     assert done[UNSAFE]["at"] >= backup.released_at
     # CREATE INDEX does not conflict with the backup's ACCESS SHARE, the ALTER TABLE after it
-    # does: the revision let go of its lock and waited, then ran again.
-    [lost] = [e for e in run.events if e["event"] == "lock_timeout"]
-    assert lost["via"] == "pre-check" and done[UNSAFE]["attempts"] == 2
+    # does: the revision let go of its lock and waited, then ran again, once. (On a busy
+    # machine an attempt can also lose a 50 ms race with the app's own UPDATEs: retried too.)
+    lost = [e for e in run.events if e["event"] == "lock_timeout" and e["version"] == UNSAFE]
+    [pre] = [e for e in lost if e["via"] == "pre-check"]
+    assert backup.pid in [b["pid"] for b in pre["blockers"]]
+    assert done[UNSAFE]["attempts"] == len(lost) + 1
     assert app.count(waiting["at"], backup.released_at) > 20
     assert not app.errors, app.errors[:3]
     assert app.max_latency() < 1.0, app.max_latency()

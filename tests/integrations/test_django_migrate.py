@@ -101,8 +101,9 @@ def test_waits_out_a_blocker_without_stalling_the_app(db: Any) -> None:
     assert code == 0, "".join(run.stderr)
     assert backup.released_at is not None
     # It waited for the backup by name, without queueing, and committed only after it left.
-    assert [b["pid"] for b in waiting["blockers"]] == [backup.pid]
-    assert waiting["blockers"][0]["backup"] and waiting["version"] == SHOP_0002
+    # (An app transaction a busy machine slowed past the blocker age may be listed beside it.)
+    assert any(b["pid"] == backup.pid and b["backup"] for b in waiting["blockers"])
+    assert waiting["version"] == SHOP_0002
     done = [e for e in run.events if e["event"] == "migration_applied"]
     assert [e["version"] for e in done] == [SHOP_0002]
     assert done[0]["at"] >= backup.released_at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from pgtools import wait_until
 from pgwarden.embedded import Cluster
 from pgwarden.replay.strategies import GITLAB_SCHEDULE, SCHEDULES, STRATEGIES
 
@@ -47,13 +49,39 @@ def test_peer_process_retries_a_lock_timeout_then_applies(dsn: str) -> None:
         c.execute("CREATE TABLE t (id int)")
     holder = psycopg.connect(dsn)
     holder.execute("SELECT * FROM t")  # ACCESS SHARE until commit
-    release = threading.Timer(0.6, holder.commit)
+    lost: list[bool] = []
+
+    def release_after_a_lost_attempt() -> None:
+        # However long the peer's process takes to start, hold the table until one of its
+        # attempts has queued for it and stopped waiting: with the table still held, that
+        # attempt hit its lock_timeout.
+        with psycopg.connect(dsn, autocommit=True) as watcher:
+            seen: set[str] = set()
+
+            def one_lost() -> bool:
+                rows = watcher.execute(
+                    "SELECT query_start::text FROM pg_stat_activity WHERE "
+                    "application_name = 'migration' AND wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                ).fetchall()
+                waiting = {str(r[0]) for r in rows}
+                gone = bool(seen - waiting)
+                seen.update(waiting)
+                return gone
+
+            with contextlib.suppress(AssertionError):  # the test's own assertion says so
+                wait_until(one_lost, timeout=25, what="a lost attempt")
+                lost.append(True)
+        holder.commit()
+
+    release = threading.Thread(target=release_after_a_lost_attempt)
     release.start()
     try:
         out = STRATEGIES["backoff"](dsn, "ALTER TABLE t ADD COLUMN x int", _clock, _clock() + 30)
     finally:
         release.join()
         holder.close()
+    assert lost, "no attempt of the peer's process was seen waiting for the table"
     assert out.ok, out.error
     assert out.attempts >= 2  # at least one 50 ms attempt lost to the holder
     kinds = [k for _, k in out.events]

@@ -45,17 +45,20 @@ class AppLoad(pgtools.AppLoad):
 
 
 class Cli(pgtools.Proc):
-    """`python -m pgwarden ...` in a subprocess, its JSON-lines stdout read as it comes."""
+    """`python -m pgwarden ...` in a subprocess, its JSON-lines stdout (or, for `run`, whose
+    stdout is the command's, stderr) read as it comes."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *args: str, env: dict[str, str] | None = None, events_from: str = "stdout"
+    ) -> None:
         super().__init__(
-            [sys.executable, "-m", "pgwarden", *args], env=env, events_from=("stdout",)
+            [sys.executable, "-m", "pgwarden", *args], env=env, events_from=(events_from,)
         )
 
     def wait_event(  # type: ignore[override]
         self, kind: str, timeout: float = 30.0, **match: Any
     ) -> dict[str, Any]:
-        """The next JSON event of this kind (and field values) on stdout."""
+        """The next JSON event of this kind (and field values)."""
 
         def matches(ev: dict[str, Any]) -> bool:
             return all(str(v) in str(ev.get(k)) for k, v in match.items())
@@ -73,7 +76,8 @@ def runner_lock_held(dsn: str) -> bool:
     with psycopg.connect(dsn, autocommit=True) as c:
         row = c.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-            "AND classid = %s::oid AND objid = %s::oid AND objsubid = 1",
+            "AND classid = %s::oid AND objid = %s::oid AND objsubid = 1 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (RUNNER_LOCK_KEY >> 32, RUNNER_LOCK_KEY & 0xFFFFFFFF),
         ).fetchone()
     return bool(row and row[0])

@@ -103,9 +103,16 @@ def test_waiting_behind_pg_dump_shows_its_share_of_the_dump(
     try:
         with live:
             worker.start()
-            wait_until(lambda: waits(False), what="a waiting event")
+            wait_until(lambda: waits(False), timeout=30, what="a waiting event")
             # The display's refresh comes with newer progress, between the events logs keep.
-            wait_until(lambda: waits(True), what="a progress refresh of the waiting event")
+            wait_until(
+                lambda: waits(True), timeout=30, what="a progress refresh of the waiting event"
+            )
+            wait_until(
+                lambda: re.search(r"\d+ % done", screen.getvalue()),
+                timeout=30,
+                what="the live panel to draw the backup's progress",
+            )
             dump.release()
             worker.join(timeout=30)
     finally:
