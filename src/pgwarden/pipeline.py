@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -191,13 +192,15 @@ def _lint_run(
     rules = select_rules(config)
     catalog = Catalog()
     result.errors.extend(load_schema_items(schema, catalog))
-    split = _plan_split(items, first)
+    split = _plan_split(items, first, config.cache)
     worker = _fork_worker(items, split, catalog, config, rules) if split < len(items) else None
     try:
         for it in items[:first]:
             _replay_item(it, catalog)
         for it in items[first:split]:
             it.out = _lint_one(it, catalog, config, rules)
+        if worker is not None and config.cache:
+            _encode(items[first:split])  # now, while the worker is busy, not after it
         done = _collect(worker, items, split) if worker is not None else split
         if done < len(items):  # no worker, or it failed part way: carry on here
             for it in items[split:done]:
@@ -207,6 +210,17 @@ def _lint_run(
     finally:
         if worker is not None:
             worker.reap()
+
+
+def _encode(items: list[_Item]) -> None:
+    from pgwarden.cache import encode_entry
+
+    for it in items:
+        out = it.out
+        if out is not None and it.encoded is None:
+            it.encoded = encode_entry(
+                out if not isinstance(out, ParseFailure) else (out.line, out.column, out.message)
+            )
 
 
 def _replay_item(it: _Item, catalog: Catalog) -> None:
@@ -235,35 +249,38 @@ def _lint_one(
 # Parallel linting. Costs are in units of linting one byte of SQL, per file: linting costs a
 # fixed part plus its bytes, replaying a file (parse + catalog, no lock model or rules) about
 # a third of a byte's lint, the worker encodes what it sends and this process decodes it.
-# Fitted on the corpus of bench/lint_corpus.py: ~65 us per file plus ~0.32 us per byte to lint.
+# Fitted on the corpus of bench/lint_corpus.py: ~80 us per file plus ~0.24 us per byte to lint.
 PARALLEL_MIN_BYTES = 256 * 1024  # of work, in those units
-LINT_FILE = 210
-REPLAY_FILE, REPLAY_BYTE = 20, 0.35
-SEND_FILE, SEND_BYTE = 30, 0.1
-RECV_FILE, RECV_BYTE = 65, 0.02
+LINT_FILE = 330
+REPLAY_FILE, REPLAY_BYTE = 42, 0.33
+SEND_FILE, SEND_BYTE = 45, 0.09
+RECV_FILE, RECV_BYTE = 85, 0.02
 
 
 def _size(it: _Item) -> int:
     return len(it.data) if isinstance(it.data, bytes) else 0
 
 
-def _plan_split(items: list[_Item], first: int) -> int:
+def _plan_split(items: list[_Item], first: int, cached: bool = False) -> int:
     """Index where a worker takes over, so that it and this process finish about together.
 
-    This process replays items[:first], lints up to the split and decodes what the worker
-    sends; the worker replays up to the split and lints (and encodes) the rest.
+    This process replays items[:first], lints up to the split, (`cached`) encodes its results
+    for the cache and decodes what the worker sends as it comes; the worker replays up to the
+    split and lints (and encodes) the rest. What needs every result (the report) comes after
+    both, so it does not enter the balance.
     """
     sizes = [_size(it) for it in items]
     replay = [REPLAY_FILE + REPLAY_BYTE * n for n in sizes]
     tail = [LINT_FILE + SEND_FILE + (1 + SEND_BYTE) * n for n in sizes]
     recv = [RECV_FILE + RECV_BYTE * n for n in sizes]
+    store = [SEND_FILE + SEND_BYTE * n if cached else 0.0 for n in sizes]
     if sum(LINT_FILE + n for n in sizes[first:]) < PARALLEL_MIN_BYTES or not _can_fork():
         return len(items)
     here = sum(replay[:first]) + sum(recv[first:])
     worker = sum(replay[:first]) + sum(tail[first:])
     for i in range(first, len(items)):
         # Moving item i to this process: it lints i, the worker replays it instead.
-        here += LINT_FILE + sizes[i] - recv[i]
+        here += LINT_FILE + sizes[i] + store[i] - recv[i]
         worker += replay[i] - tail[i]
         if here >= worker:
             return i + 1
@@ -302,6 +319,14 @@ class _Worker:
         if not self.reaped:
             self.reaped = True
             os.waitpid(self.pid, 0)
+
+    def poll(self) -> bool:
+        """Whether the child has exited (reaping it if so)."""
+        if self.reaped:
+            return True
+        pid, _ = os.waitpid(self.pid, os.WNOHANG)
+        self.reaped = pid != 0
+        return self.reaped
 
     def reap(self) -> None:
         if not self.reaped:
@@ -351,22 +376,36 @@ def _fork_worker(
 
 
 def _collect(worker: _Worker, items: list[_Item], split: int) -> int:
-    """Read the worker's results into items[split:]; return where they stop."""
-    import io
+    """Read the worker's results into items[split:] as it writes them; return where they stop.
 
+    Decoding as lines arrive, rather than after the worker exits, keeps this process busy
+    while it waits: the split counts decoding as this process's work.
+    """
     from pgwarden.cache import decode_entry
 
-    worker.wait()
-    worker.out.seek(0)
-    i = split
-    with io.TextIOWrapper(worker.out, encoding="ascii") as fh:
-        for line in fh:
-            if i >= len(items) or not line.endswith("\n"):
+    fd = worker.out.fileno()
+    i, pending, offset, exited = split, b"", 0, False
+    while i < len(items):
+        chunk = os.pread(fd, 1 << 20, offset)
+        if not chunk:
+            if exited:
+                break  # everything it wrote is read: a short answer if it failed
+            exited = worker.poll()
+            if not exited:
+                time.sleep(0.002)
+            continue
+        offset += len(chunk)
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()  # an incomplete last line: wait for the rest
+        for raw in lines:
+            if i >= len(items):
                 break
+            line = raw.decode("ascii", "replace") + "\n"
             it = items[i]
             entry = decode_entry(line, it.source.display)
             if entry is None:
-                break
+                worker.reap()
+                return i
             it.out = ParseFailure(it.source, *entry) if isinstance(entry, tuple) else entry
             it.encoded = line
             i += 1
