@@ -80,3 +80,29 @@ def test_compare_catches_a_missed_rewrite(
     assert [str(d) for d in bad.comparison.differences] == [
         "public.t: predicted no rewrite, observed rewrite"
     ]
+
+
+FK_SCHEMA = """
+CREATE TABLE acct (id int PRIMARY KEY);
+CREATE TABLE orders (id int, acct_id int REFERENCES acct);
+INSERT INTO acct VALUES (1), (2);
+INSERT INTO orders VALUES (10, 1);
+"""
+
+
+def test_per_row_locks_are_set_aside_when_no_row_is_written(trace: Trace, write: Write) -> None:
+    """Foreign-key triggers lock the referencing table only for rows actually deleted."""
+    schema = write("schema.sql", FK_SCHEMA)
+    none = write("none.sql", "DELETE FROM acct WHERE id > 100;\n")
+    result = trace(none, schema=[schema], compare=True, commit=False)
+    (s,) = result.statements()
+    assert s.rows == 0 and s.comparison is not None
+    assert s.comparison.status == "agree" and result.exit_code == 0
+    assert any("public.orders: RowShareLock is taken for each row" in n for n in s.comparison.notes)
+    # A row deleted: the trigger's lock is taken, observed and compared as usual.
+    some = write("some.sql", "DELETE FROM acct WHERE id = 2;\n")
+    result = trace(some, schema=[schema], compare=True)
+    (s,) = result.statements()
+    assert s.rows == 1 and s.comparison is not None and s.comparison.status == "agree"
+    assert not any("each row" in n for n in s.comparison.notes)
+    assert any(lk.relation == "public.orders" for lk in s.locks)

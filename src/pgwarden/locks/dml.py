@@ -19,6 +19,15 @@ from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode as M
 from pgwarden.sql.nodes import cte_names, enum_name, qname, range_vars
 
+# Ends the reason of a lock that foreign-key triggers or nextval() take for each row written:
+# a statement that writes no row takes none of them (trace --compare tells the two apart).
+PER_ROW = " (per row)"
+
+
+def per_row(reason: str) -> bool:
+    """Whether a lock with this reason is only taken when the statement writes a row."""
+    return reason.endswith(PER_ROW)
+
 
 def _reads(
     node: Any,
@@ -140,11 +149,13 @@ def _inserted(ctx: Context, eff: Effect, target: QualifiedName, given: set[str] 
                 M.RowExclusiveLock,
                 relkind="sequence",
                 new=ctx.is_new(col.sequence),
-                reason=f"nextval() fills {target}.{col.name}",
+                reason=f"nextval() fills {target}.{col.name}{PER_ROW}",
             )
     for fk in t.foreign_keys():
         if fk.references is not None:
-            ctx.lock(eff, fk.references, M.RowShareLock, "foreign-key check", recurse=False)
+            ctx.lock(
+                eff, fk.references, M.RowShareLock, "foreign-key check" + PER_ROW, recurse=False
+            )
 
 
 def _updated(
@@ -160,7 +171,9 @@ def _updated(
         return
     for fk in t.foreign_keys():
         if fk.references is not None and columns & set(fk.columns):
-            ctx.lock(eff, fk.references, M.RowShareLock, "foreign-key check", recurse=False)
+            ctx.lock(
+                eff, fk.references, M.RowShareLock, "foreign-key check" + PER_ROW, recurse=False
+            )
     _referencing(ctx, eff, target, columns, "update", set() if seen is None else seen)
 
 
@@ -184,9 +197,9 @@ def _referencing(
             continue
         act = fk.on_delete if action == "delete" else fk.on_update
         if act in ("a", "r"):
-            ctx.lock(eff, other.name, M.RowShareLock, f"{fk.name} checked", recurse=False)
+            ctx.lock(eff, other.name, M.RowShareLock, f"{fk.name} checked{PER_ROW}", recurse=False)
             continue
-        ctx.lock(eff, other.name, M.RowExclusiveLock, f"{fk.name} cascades", recurse=False)
+        ctx.lock(eff, other.name, M.RowExclusiveLock, f"{fk.name} cascades{PER_ROW}", recurse=False)
         if act == "c" and action == "delete":
             _referencing(ctx, eff, other.name, None, "delete", seen)
         else:  # the referencing rows' keys change (CASCADE update, SET NULL, SET DEFAULT)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pgwarden.lint import StatementOut
+from pgwarden.locks.dml import PER_ROW, per_row
 from pgwarden.locks.modes import LockMode
 from pgwarden.trace.model import Comparison, Difference, ObservedLock, Relation
 
@@ -35,19 +36,34 @@ def compare(
     rewrites: tuple[str, ...],
     *,
     sampled: bool,
+    rows: int | None = None,
 ) -> Comparison:
     """Compare one statement.
 
     `held_before`: every mode the session held per relation when the statement started (a mode
     already held is not acquired again, so pg_locks shows nothing new for it); `existing`: the
-    relations that existed when the file started, by qualified name.
+    relations that existed when the file started, by qualified name; `rows`: the rows it wrote.
+    When it wrote none, the locks foreign-key triggers and nextval() take per row were never
+    needed, so they are set aside (with a note) rather than reported as missing.
     """
+    idle = [
+        lk for lk in predicted.locks if rows == 0 and lk.relation in existing and per_row(lk.reason)
+    ]
     pred = _strongest(
-        [(lk.relation, LockMode[lk.mode]) for lk in predicted.locks if lk.relation in existing]
+        [
+            (lk.relation, LockMode[lk.mode])
+            for lk in predicted.locks
+            if lk.relation in existing and lk not in idle
+        ]
     )
     obs = _strongest([(lk.relation, lk.mode) for lk in observed if lk.relation in existing])
     diffs: list[Difference] = []
-    notes: list[str] = []
+    notes: list[str] = [
+        f"{lk.relation}: {lk.mode} is taken for each row written "
+        f"({lk.reason.removesuffix(PER_ROW)}); no row was"
+        for lk in idle
+        if lk.relation not in obs
+    ]
     unconfirmed = False
     for rel in sorted(set(pred) | set(obs)):
         p, o = pred.get(rel), obs.get(rel)

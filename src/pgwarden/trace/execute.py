@@ -239,6 +239,7 @@ class FileTracer:
             existing,
             trace.rewrites,
             sampled=sampled,
+            rows=trace.rows,
         )
         return replace(trace, comparison=comparison)
 
