@@ -95,7 +95,9 @@ def test_long_transaction_is_no_go_and_short_is_traffic(
     assert report.verdict is Verdict.NO_GO
     (r,) = [r for r in report.decision.blocking if r.pid == pid]
     assert r.code == "long-transaction" and "analyst" in r.message
-    assert "pgwarden cancel" in r.action
+    # The analyst runs as the superuser postgres: the suggested command must be one that
+    # `pgwarden cancel` carries out (it refuses a superuser's session without --force).
+    assert f"`pgwarden cancel --force {pid}`" in r.action
     # With a high long-query threshold it is a session to wait for ...
     assert check(scene, n, long_query=3600, traffic_age=0.0).verdict is Verdict.WAIT
     # ... and younger than traffic_age it is ordinary traffic: counted, not blocking.

@@ -76,6 +76,7 @@ class Backup(Progress):
     passed: tuple[str, ...]  # of those, copied already (still locked until the end)
     ahead: tuple[str, ...]  # of those, not copied yet
     tables: int  # tables it holds ACCESS SHARE on
+    superuser: bool | None = None  # its role is a superuser (pgwarden cancel needs --force)
 
 
 def compile_patterns(
@@ -192,6 +193,7 @@ def _backup(
         passed=tuple(passed),
         ahead=tuple(ahead),
         tables=len(tables),
+        superuser=s.superuser,
         **dataclasses.asdict(p),
     )
 

@@ -45,6 +45,13 @@ class Outcome:
     result: str  # what happened, for people
 
 
+def command(pid: int, *, terminate: bool = False, superuser: bool | None = False) -> str:
+    """The `pgwarden cancel` command line that will act on this session (`--force` for a
+    superuser's, which check_policy refuses without it)."""
+    flags = (" --terminate" if terminate else "") + (" --force" if superuser else "")
+    return f"pgwarden cancel{flags} {pid}"
+
+
 def check_policy(snap: Snapshot, pid: int, policy: Policy, blocking: int = 0) -> Action:
     """The action for `pid`, refused with the reason when the policy forbids it."""
     signal = "terminate" if policy.terminate else "cancel"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pgwarden.inspect.backups import Backup
+from pgwarden.inspect.cancel import command
 from pgwarden.inspect.needs import Need, Needs
 from pgwarden.inspect.reasons import RANK, Reason, Thresholds, Verdict, lock_text, who
 from pgwarden.inspect.snapshot import Lock, Session, Snapshot
@@ -115,7 +116,8 @@ def conflict_reason(c: Conflict, th: Thresholds) -> Reason | None:
             "its application commits or rolls back",
             s.pid,
             rel,
-            action=f"find its owner, or `pgwarden cancel --terminate {s.pid}` (a cancel does "
+            action=f"find its owner, or `{command(s.pid, terminate=True, superuser=s.superuser)}`"
+            " (a cancel does "
             "nothing to an idle transaction)",
         )
     if c.kind == "long":
@@ -125,7 +127,7 @@ def conflict_reason(c: Conflict, th: Thresholds) -> Reason | None:
             f"{head}; running for {fd(s.age)} ({age}), over the {fd(th.long_query)} threshold",
             s.pid,
             rel,
-            action=f"wait for it, or `pgwarden cancel {s.pid}`",
+            action=f"wait for it, or `{command(s.pid, superuser=s.superuser)}`",
         )
     return Reason(
         Verdict.WAIT,

@@ -4,6 +4,7 @@ snapshots (CONCURRENTLY), replication slots, wraparound, and what the role canno
 from __future__ import annotations
 
 from pgwarden.inspect.backups import Backup
+from pgwarden.inspect.cancel import command
 from pgwarden.inspect.needs import Needs
 from pgwarden.inspect.reasons import Reason, Thresholds, Verdict, lock_text, who
 from pgwarden.inspect.snapshot import Snapshot
@@ -59,7 +60,7 @@ def backup_reason(b: Backup, needs: Needs, conflicting: bool) -> Reason:
             b.pid,
             b.holds[0] if b.holds else None,
             b.eta if b.eta_scope == "dump" else None,
-            action=f"wait for it (`--wait`), or end it: `pgwarden cancel {b.pid}`",
+            action=f"wait for it (`--wait`), or end it: `{command(b.pid, superuser=b.superuser)}`",
         )
     return Reason(Verdict.GO, "backup", f"{what}; no conflict with the migration's locks", b.pid)
 
@@ -156,7 +157,7 @@ def snapshot_holders(
                 + (" (idle)" if s.idle_in_transaction else "")
                 + f": the CONCURRENTLY statement at {where} waits for it to end",
                 s.pid,
-                action=f"`pgwarden cancel --terminate {s.pid}`" if idle else "",
+                action=f"`{command(s.pid, terminate=True, superuser=s.superuser)}`" if idle else "",
             )
         )
     backup_pids = [b for b in backups if b.same_database and b.pid not in already]
