@@ -179,3 +179,17 @@ def test_unparsable_file_is_located(
     code, out, err = _run(capsys, str(bad))
     assert code == 2 and out == ""
     assert f"{bad}:2:" in err and "syntax error" in err
+
+
+def test_compare_prints_the_prediction_beside_the_observation(
+    db: Any, write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema, mig = write("schema.sql", SCHEMA), write("0002.sql", MIGRATION)
+    argv = (str(mig), "--schema", str(schema), "--dsn", db.dsn, "--compare")
+    code, out, _ = _run(capsys, *argv)
+    assert code == 0
+    block = out[out.index("2:1 CREATE INDEX") :]
+    assert "model agrees — predicted ShareLock on public.t" in block
+    code, out, _ = _run(capsys, *argv, "--format", "markdown")
+    assert code == 0
+    assert "✅<br>predicted ShareLock on public.t |" in out

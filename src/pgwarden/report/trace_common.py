@@ -77,3 +77,18 @@ def compare_counts(result: TraceResult) -> dict[str, int]:
 
 def statement_ref(s: StatementTrace) -> str:
     return f"{s.path}:{s.line}:{s.column}"
+
+
+def predicted_summary(s: StatementTrace) -> str:
+    """Lint's prediction in one line: the strongest mode per relation that existed before,
+    `ShareLock on public.orders, AccessExclusiveLock on public.orders_a_idx`, or `no locks`."""
+    p = s.predicted
+    strongest: dict[str, LockMode] = {}
+    for lk in p.locks if p is not None else ():
+        if lk.new:
+            continue
+        mode = LockMode[lk.mode]
+        if lk.relation not in strongest or mode > strongest[lk.relation]:
+            strongest[lk.relation] = mode
+    parts = [f"{m.name} on {rel}" for rel, m in strongest.items()]
+    return ", ".join(parts) if parts else "no locks on existing relations"

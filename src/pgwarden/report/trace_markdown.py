@@ -9,6 +9,7 @@ from pgwarden.report.trace_common import (
     compare_counts,
     duration,
     grouped,
+    predicted_summary,
 )
 from pgwarden.trace.model import ServerError, StatementTrace, TraceResult
 
@@ -50,7 +51,8 @@ def _statement_row(s: StatementTrace) -> str:
     if s.comparison is not None:
         c = s.comparison
         mark = {"agree": "✅", "unconfirmed": "❔", "disagree": "❌"}[c.status]
-        cells.append(mark + "".join(f"<br>{_cell(str(d))}" for d in c.differences))
+        said = f"<br>predicted {_cell(predicted_summary(s))}"
+        cells.append(mark + "".join(f"<br>{_cell(str(d))}" for d in c.differences) + said)
     return "| " + " | ".join(cells) + " |"
 
 

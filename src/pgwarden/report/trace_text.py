@@ -10,6 +10,7 @@ from pgwarden.report.trace_common import (
     compare_counts,
     duration,
     grouped,
+    predicted_summary,
     short_sql,
 )
 from pgwarden.trace.model import ObservedLock, ServerError, StatementTrace, TraceResult
@@ -99,12 +100,13 @@ class _Writer:
             self.p(f"  [dim]full scan[/dim] {escape(', '.join(s.scans))}")
         c = s.comparison
         if c is not None:
+            said = f" [dim]— predicted {escape(predicted_summary(s))}[/dim]"
             if c.status == "agree":
-                self.p("  [green]model agrees[/green]")
+                self.p(f"  [green]model agrees[/green]{said}")
             elif c.status == "unconfirmed":
-                self.p("  [yellow]model unconfirmed[/yellow] [dim](sampled)[/dim]")
+                self.p(f"  [yellow]model unconfirmed[/yellow] [dim](sampled)[/dim]{said}")
             else:
-                self.p("  [bold red]MODEL DISAGREES[/bold red]")
+                self.p(f"  [bold red]MODEL DISAGREES[/bold red]{said}")
             for d in c.differences:
                 self.p(f"    [red]{escape(str(d))}[/red]")
             for n in c.notes:
