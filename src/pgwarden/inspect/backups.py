@@ -172,16 +172,30 @@ def _backup(
         },
         key=_dump_key,
     )
-    p = estimate(by_name, tables, copy, rel.name if rel else None, s.query, s.age, s.query_age)
+    finished = s.state not in (None, "", "active")
+    p = estimate(
+        by_name,
+        tables,
+        copy,
+        rel.name if rel else None,
+        s.query,
+        s.age,
+        s.query_age,
+        finished=finished,
+    )
     holds = tuple(sorted({lk.relation for lk in s.locks if lk.relation in wanted and lk.relation}))
     passed: list[str] = []
     ahead: list[str] = []
-    if p.copying and _dump_shaped(tables, p.copying):
+    # Between two tables, the one its last COPY named is done too.
+    done_last = copy_relation(s.query) if finished and p.copying is None else None
+    at = p.copying or done_last
+    if at and _dump_shaped(tables, at):
         # pg_dump writes table data in (schema, name) order; -j runs sort by size instead.
         for name in holds:
             if name == p.copying:
                 continue
-            (passed if _dump_key(name) < _dump_key(p.copying) else ahead).append(name)
+            behind = _dump_key(name) < _dump_key(at) or name == done_last
+            (passed if behind else ahead).append(name)
     return Backup(
         pid=s.pid,
         tool=tool,
@@ -206,14 +220,19 @@ def estimate(
     query: str | None,
     age: float | None,
     query_age: float | None,
+    *,
+    finished: bool = False,
 ) -> Progress:
     """Progress of one backup session, from pg_stat_progress_copy and table size estimates.
 
     `sizes`: by `schema.name`, at least the tables in `tables` and the one being copied;
     `tables`: those it holds ACCESS SHARE on; `copying`: the relation pg_stat_progress_copy
     names, else the one in `query` (`COPY public.t (a) TO stdout`); `age`: of what it holds
-    (its transaction), `query_age`: of the running COPY.
+    (its transaction), `query_age`: of the running COPY. `finished`: the session is not
+    running a query (pg_dump between two tables), so the COPY in `query` is done.
     """
+    if finished and copy is None:
+        return _between_tables(sizes, tables, copy_relation(query), age)
     copying = copying or copy_relation(query)
     current = sizes.get(copying) if copying else None
     tuples = copy.tuples_processed if copy else None
@@ -235,6 +254,27 @@ def estimate(
         dump_fraction=dump_fraction,
         eta=eta,
         eta_scope=scope if eta is not None else "",
+    )
+
+
+def _between_tables(
+    sizes: Mapping[str, Sized], tables: Sequence[str], last: str | None, age: float | None
+) -> Progress:
+    """A dump that has sent every row of `last` and not started the next table yet."""
+    dump_fraction = None
+    if last and _dump_shaped(tables, last):
+        rel = sizes.get(last)
+        rows = int(rel.rows) if rel is not None and rel.rows is not None else None
+        dump_fraction = _dump_fraction(sizes, tables, last, rows, 1.0)
+    eta = _eta(age, dump_fraction) if dump_fraction is not None and age else None
+    return Progress(
+        copying=None,
+        table_fraction=None,
+        tuples_done=None,
+        bytes_done=None,
+        dump_fraction=dump_fraction,
+        eta=eta,
+        eta_scope="dump" if eta is not None else "",
     )
 
 

@@ -24,6 +24,11 @@ class TableSize:
     relpages: int
 
 
+def _idle(state: str | None) -> bool:
+    """Not running a query: the COPY its pg_stat_activity.query names has finished."""
+    return state is not None and state != "" and state != "active"
+
+
 class Watched(Protocol):
     """A backup session as the caller last saw it in pg_stat_activity (runner's BlockerInfo)."""
 
@@ -35,6 +40,9 @@ class Watched(Protocol):
 
     @property
     def xact_age(self) -> float | None: ...
+
+    @property
+    def state(self) -> str: ...  # pg_stat_activity.state
 
     @property
     def query_age(self) -> float | None: ...
@@ -83,7 +91,9 @@ class ProgressReader:
                 if name is not None:
                     sizes = {**held, name: _size(r[2], r[3], r[4])}
             age = s.xact_age if s.xact_age is not None else s.query_age
-            out[pid] = estimate(sizes, tuple(held), copy, name, s.query, age, s.query_age)
+            out[pid] = estimate(
+                sizes, tuple(held), copy, name, s.query, age, s.query_age, finished=_idle(s.state)
+            )
         return out
 
     def _read_held(self, pids: list[int], by_pid: dict[int, Watched]) -> None:
