@@ -13,6 +13,7 @@ from pgwarden.cli.main import main
 from pgwarden.config import LintConfig
 from pgwarden.inspect.check import CheckOptions, check_once
 from pgwarden.inspect.needs import needs_for_paths
+from pgwarden.inspect.snapshot import runner_label
 from pgwarden.inspect.tree import BlockerTree, Node, build_tree
 from pgwarden.inspect.verdict import Thresholds
 
@@ -82,19 +83,37 @@ def test_waiter_blocked_by_two_sessions(scene: Scene, tables: Any) -> None:
     assert other.holds is not None and other.holds.relation == "public.orders"
 
 
-def test_leftover_runner_session_is_named(scene: Scene, tables: Any, tmp_path: Path) -> None:
-    root = scene.idle_in_transaction("LOCK TABLE orders IN SHARE MODE", "pgwarden/r-20240601-1")
+@pytest.mark.parametrize(
+    ("app", "label"),
+    [
+        ("pgwarden/r-20240601-1", "pgwarden migrate r-20240601-1"),
+        # `pgwarden run` tags its command's sessions through PGAPPNAME.
+        ("pgwarden-run/deadbeef", "pgwarden run deadbeef"),
+    ],
+)
+def test_leftover_runner_session_is_named(
+    scene: Scene, tables: Any, tmp_path: Path, app: str, label: str
+) -> None:
+    root = scene.idle_in_transaction("LOCK TABLE orders IN SHARE MODE", app)
     waiter = scene.running("UPDATE orders SET total = 1 WHERE id = 1", "web")
     scene.wait_waiting(waiter)
     tree = build_tree(scene.snapshot())
     (r,) = tree.roots
-    assert r.pid == root and r.tag.startswith("pgwarden run r-20240601-1")
+    assert r.pid == root and r.tag == f"{label} (left over if that run has ended)"
     path = tmp_path / "m.sql"
     path.write_text("ALTER TABLE orders ADD COLUMN note text;\n")
     n = needs_for_paths([str(path)], LintConfig(), tables.major)
     report = check_once(scene.admin, n, CheckOptions(Thresholds(traffic_age=0), sample=0))
     (reason,) = [x for x in report.decision.blocking if x.pid == root]
-    assert "a pgwarden run: left over if that run has ended" in reason.message
+    assert f"[{label}: left over if that run has ended]" in reason.message
+
+
+def test_runner_labels_are_not_given_to_other_applications() -> None:
+    assert runner_label("pgwarden-run/ab12/control") == "pgwarden run ab12/control"
+    assert runner_label("pgwarden/ab12/watchdog") == "pgwarden migrate ab12/watchdog"
+    # pgwarden's own inspection sessions (`pgwarden-check`) and look-alikes are ordinary clients.
+    for app in ("pgwarden-check", "pgwarden", "my-pgwarden/x", "pgwarden-runner/x", ""):
+        assert runner_label(app) is None, app
 
 
 def test_cli_blockers_text_and_json(

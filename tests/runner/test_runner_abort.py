@@ -17,6 +17,7 @@ from _runner_helpers import (
     write_migrations,
 )
 
+import pgtools
 from pgwarden.runner import Abort, migrate
 from pgwarden.runner.errors import RunAborted
 from pgwarden.runner.events import Event, StatementStarted
@@ -160,3 +161,53 @@ def test_sigkill_mid_statement_does_not_leave_the_statement_running(
     assert not runner_lock_held(db18.dsn)
     assert db18.scalar("SELECT to_regclass('b')") is None
     assert _history(db18) == {"0001_a": "applied"}  # 0002 never committed: still pending
+
+
+def _index_valid(db: Db18, name: str) -> bool | None:
+    row = db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,))
+    return None if row is None else bool(row)
+
+
+def test_concurrently_file_interrupted_then_rerun_succeeds(db18: Db18, tmp_path: Path) -> None:
+    with db18.connect() as c:
+        c.execute("CREATE TABLE t (id int PRIMARY KEY, email text)")
+        c.execute("INSERT INTO t SELECT g, 'u' || g FROM generate_series(1, 100) g")
+    d = write_migrations(
+        tmp_path,
+        {
+            "0001_a.sql": "CREATE TABLE a (id int);\n",
+            "0002_idx.sql": "CREATE INDEX CONCURRENTLY t_email ON t (email);\n",
+        },
+    )
+    # An application transaction that wrote to t and stays open: the build records its index
+    # (INVALID) and then waits for every transaction that may still write to the table.
+    writer = pgtools.Blocker(db18.dsn, "UPDATE t SET email = email WHERE id = 1", "app")
+    try:
+        cli = Cli("migrate", str(d), "--dsn", db18.dsn, "--format", "json")
+        cli.wait_event("statement_started", version="0002_idx")
+        wait_until(
+            lambda: (
+                _index_valid(db18, "t_email") is False
+                and any(state == "active" for *_, state in pgtools.sessions(db18, "pgwarden/"))
+                and pgtools.lock_waiters(db18, "pgwarden/")
+            ),
+            what="the index build to wait for the writer",
+        )
+        cli.proc.send_signal(signal.SIGTERM)
+        rc, out, err = cli.finish()
+        assert rc == 143, err
+        assert "aborted by SIGTERM" in err and "Traceback" not in err
+        # Not "rolled back ... nothing is left": the build's INVALID index is still there.
+        assert "stopped after 0 of 1 statement(s)" in err and "rolled back" not in err
+        assert "left INVALID index" in err and "t_email" in err
+        _assert_clean(db18)
+        assert _history(db18) == {"0001_a": "applied", "0002_idx": "aborted"}
+        assert _index_valid(db18, "t_email") is False
+    finally:
+        writer.release()
+
+    rc, out, err = Cli("migrate", str(d), "--dsn", db18.dsn, "--format", "json").finish()
+    assert rc == 0, out + err
+    assert "dropping INVALID index" in out
+    assert _index_valid(db18, "t_email") is True
+    assert _history(db18) == {"0001_a": "applied", "0002_idx": "applied"}

@@ -213,3 +213,41 @@ def test_progress_lines() -> None:
     )
     assert line(ev.BackupProgress(None, "", None, "", 1234)).endswith("1234 rows copied")
     assert line(ev.BackupProgress(None, "", None, "", None)).endswith("open 10 m 12 s")
+
+
+def test_run_waiting_behind_pg_dump_logs_its_progress(
+    db18: Db18, dump: Blocker, tmp_path: Path
+) -> None:
+    """`pgwarden run` waits out a backup through the same waiter as migrate: its JSON waiting
+    events carry the backup's progress."""
+    assert dump.pid is not None
+    pid = dump.pid
+    wait_until(lambda: _copied(db18, pid), what="pg_dump to copy rows of big")
+    sql = tmp_path / "m.sql"
+    sql.write_text("ALTER TABLE orders ADD COLUMN note text;\n")
+    psql = [str(db18.cluster.bin("psql")), db18.dsn, "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    cli = Cli(
+        "run",
+        "--dsn",
+        db18.dsn,
+        "--format",
+        "json",
+        "--",
+        *psql,
+        "-1",
+        "-f",
+        str(sql),
+        events_from="stderr",
+    )
+    try:
+        waiting = cli.wait_event("waiting", timeout=60)
+    finally:
+        dump.release()
+    code, _, err = cli.finish()
+    assert code == 0, err
+    (b,) = [x for x in waiting["blockers"] if x["pid"] == pid]
+    assert b["backup"] is True and b["application_name"] == "pg_dump"
+    p: dict[str, Any] = b["progress"]
+    assert (p["scope"], p["table"]) == ("dump", "public.big")
+    assert 0 < p["fraction"] < 1 and 0 < p["rows"] <= BIG_ROWS
+    assert "note" in _columns(db18)

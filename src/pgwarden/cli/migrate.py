@@ -19,8 +19,12 @@ def duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_policy_options(p: argparse.ArgumentParser) -> None:
-    """The lock policy options, shared by `migrate` and `run` (defaults: docs/runner.md)."""
+def add_policy_options(p: argparse.ArgumentParser, *, long_statements: bool = True) -> None:
+    """The lock policy options, shared by `migrate` and `run` (defaults: docs/runner.md).
+
+    `run` passes long_statements=False: it hands the command one set of session settings and
+    cannot tell its long statements apart, so a separate timeout for them would do nothing.
+    """
     g = p.add_argument_group("lock policy (durations: 50ms, 2s, 30m, 1h; 0 = no limit)")
     g.add_argument(
         "--lock-timeout",
@@ -46,12 +50,13 @@ def add_policy_options(p: argparse.ArgumentParser) -> None:
         metavar="DUR",
         help="statement_timeout for ordinary statements (default: the server's setting)",
     )
-    g.add_argument(
-        "--long-statement-timeout",
-        type=duration,
-        metavar="DUR",
-        help="statement_timeout for CONCURRENTLY builds, VALIDATE, VACUUM (default 0: none)",
-    )
+    if long_statements:
+        g.add_argument(
+            "--long-statement-timeout",
+            type=duration,
+            metavar="DUR",
+            help="statement_timeout for CONCURRENTLY builds, VALIDATE, VACUUM (default 0: none)",
+        )
     g.add_argument(
         "--idle-timeout",
         type=duration,
@@ -77,7 +82,7 @@ def policy_from_args(args: argparse.Namespace) -> Any:
         "max_wait": args.max_wait,
         "max_queue": args.max_queue,
         "statement_timeout": args.statement_timeout,
-        "long_statement_timeout": args.long_statement_timeout,
+        "long_statement_timeout": getattr(args, "long_statement_timeout", None),
         "idle_in_transaction_timeout": args.idle_timeout,
         "backoff_cap": args.backoff_cap,
     }

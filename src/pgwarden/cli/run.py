@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
         usage="pgwarden run [--dsn DSN] [policy options] [--format text|json] -- CMD [ARGS...]",
     )
     p.add_argument("--dsn", help="database (default: DATABASE_URL, else the PG* variables)")
-    add_policy_options(p)
+    add_policy_options(p, long_statements=False)
     p.add_argument(
         "--format",
         choices=("text", "json"),

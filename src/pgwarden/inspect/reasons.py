@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from pgwarden.inspect.snapshot import RUNNER_PREFIX, Lock, Session
+from pgwarden.inspect.snapshot import Lock, Session, runner_label
 
 
 class Verdict(enum.Enum):
@@ -48,8 +48,9 @@ def who(s: Session) -> str:
     app = f" {s.application}" if s.application else ""
     user = f" {s.user}" if s.user else ""
     text = f"pid {s.pid} ({(app + user).strip() or 'no application_name'})"
-    if s.application.startswith(RUNNER_PREFIX):
-        text += " [a pgwarden run: left over if that run has ended]"
+    runner = runner_label(s.application)
+    if runner is not None:
+        text += f" [{runner}: left over if that run has ended]"
     return text
 
 

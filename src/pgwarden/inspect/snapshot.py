@@ -11,8 +11,20 @@ from pgwarden.inspect.queries import resolve
 from pgwarden.locks.modes import LockMode
 
 HIDDEN_QUERY = "<insufficient privilege>"
-RUNNER_PREFIX = "pgwarden/"  # application_name of sessions run by `pgwarden run`/`migrate`
+# application_name prefixes of the guarded runner's sessions: `pgwarden migrate` (and the
+# Django/Alembic guards) use `pgwarden/<run id>`, plus `/control`, `/watchdog`; the command under
+# `pgwarden run` inherits `PGAPPNAME=pgwarden-run/<run id>` (its own control and watchdog add
+# `/control`, `/watchdog`).
+RUNNER_PREFIXES = (("pgwarden/", "pgwarden migrate"), ("pgwarden-run/", "pgwarden run"))
 QUERY_LEN = 2000  # characters of query text kept per session
+
+
+def runner_label(application: str) -> str | None:
+    """`pgwarden migrate <id>` or `pgwarden run <id>` for a runner's session, else None."""
+    for prefix, label in RUNNER_PREFIXES:
+        if application.startswith(prefix):
+            return f"{label} {application[len(prefix) :]}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pgwarden.inspect.backups import recognise
-from pgwarden.inspect.snapshot import RUNNER_PREFIX, Lock, PreparedXact, Session, Snapshot
+from pgwarden.inspect.snapshot import Lock, PreparedXact, Session, Snapshot, runner_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class Node:
 
     pid: int  # 0 for a prepared transaction (pg_blocking_pids reports it as 0)
     session: Session | None
-    tag: str  # pg_dump backup, autovacuum, pgwarden run <id>, prepared transaction, ...
+    tag: str  # pg_dump backup, autovacuum, pgwarden migrate/run <id>, prepared transaction, ...
     waits_for: Lock | None
     holds: Lock | None
     also_blocked_by: tuple[int, ...]
@@ -44,9 +44,9 @@ class BlockerTree:
 
 def session_tag(s: Session, patterns: Sequence[re.Pattern[str]] = ()) -> str:
     """A short label for well-known kinds of session; "" for ordinary clients."""
-    app = s.application
-    if app.startswith(RUNNER_PREFIX):
-        return f"pgwarden run {app[len(RUNNER_PREFIX) :]} (left over if that run has ended)"
+    runner = runner_label(s.application)
+    if runner is not None:
+        return f"{runner} (left over if that run has ended)"
     found = recognise(s, patterns)
     if found is not None:
         return f"backup: {found[0]}"

@@ -55,6 +55,12 @@ def format_event(e: ev.Event) -> str | None:
         if e.verdict:
             why = "; ".join(e.reasons) or _blockers(e.blockers)
             return f"pre-flight (pgwarden check): {e.verdict}: {why}"
+        if e.source == "long-transactions":
+            # `run` cannot know what the command will lock: it reports, it does not wait.
+            return (
+                f"pre-flight: {len(e.blockers)} long transaction(s) or backup(s) open (the "
+                f"command may have to wait for them): {_blockers(e.blockers)}"
+            )
         return f"pre-flight: {len(e.blockers)} session(s) to wait for: {_blockers(e.blockers)}"
     if isinstance(e, ev.Notice):
         return f"{e.version + ': ' if e.version else ''}note: {e.message}"

@@ -32,6 +32,12 @@ class ChecksumMismatch(PgwardenError):
     exit_code = 2
 
 
+class UnsupportedServer(PgwardenError):
+    """The server is older than the lock model covers; nothing was run."""
+
+    exit_code = 2
+
+
 class RunnerBusy(PgwardenError):
     """Another runner holds this database's migration lock and --no-wait was given."""
 

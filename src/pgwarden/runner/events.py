@@ -147,7 +147,7 @@ class Notice(Event):
 class PreflightDone(Event):
     kind: ClassVar[str] = "preflight"
     blockers: tuple[BlockerInfo, ...]
-    source: str  # "inspect" (pgwarden check) or "runner" (the runner's own scan)
+    source: str  # "inspect" (pgwarden check), "runner" (own scan), "long-transactions" (run)
     verdict: str = ""  # GO / WAIT / NO-GO from pgwarden check
     reasons: tuple[str, ...] = ()
 

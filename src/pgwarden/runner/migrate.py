@@ -37,7 +37,7 @@ from pgwarden.runner.events import (
 from pgwarden.runner.plan import PlanEntry, build_plan, load_directory
 from pgwarden.runner.policy import Policy, pg_duration
 from pgwarden.runner.preflight import PreflightReport, preflight
-from pgwarden.runner.script import Script, build_script, model_version
+from pgwarden.runner.script import Script, build_script, model_version, require_supported
 from pgwarden.runner.signals import Abort
 from pgwarden.runner.waiter import Waiter
 from pgwarden.runner.watchdog import Watchdog
@@ -101,6 +101,7 @@ def dry_run(
     policy = policy or Policy()
     files = load_directory(directory)
     with connect(dsn, application_name="pgwarden/dry-run") as conn:
+        require_supported(conn.info.server_version, "pgwarden migrate")
         rows = history.read(conn)
         plan = build_plan(files, rows)
         todo = [e for e in plan if e.runnable and e.file is not None]
@@ -155,6 +156,7 @@ def migrate(
     result = RunResult(run_id, redact(dsn))
     control = connect(dsn, application_name=f"{app}/control")
     try:
+        require_supported(control.info.server_version, "pgwarden migrate")
         lock.acquire(control, wait=not no_wait, max_wait=policy.max_wait, emit=emit, abort=abort)
         history.ensure(control)
         plan = build_plan(files, history.read(control))
@@ -310,11 +312,11 @@ class _Session:
             self.watchdog.stop()  # stop cancelling before we write
             self._record_safely(outcome("aborted", str(exc)))
             self.emit(MigrationAborted(f.version, f.name, exc.signal_name))
-            raise RunAborted(
-                exc.signum,
-                f"aborted by {exc.signal_name}: {f.display} was rolled back "
-                f"(recorded as aborted); nothing is left running",
-            ) from None
+            if script.transactional:
+                what = f"{f.display} was rolled back (recorded as aborted); nothing is left running"
+            else:
+                what = nontx.aborted_summary(self.control, script, done)
+            raise RunAborted(exc.signum, f"aborted by {exc.signal_name}: {what}") from None
         except LockWaitExceeded as exc:
             msg = f"{f.display}: {exc}"
             self._record_safely(outcome("failed", msg))

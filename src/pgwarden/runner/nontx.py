@@ -10,6 +10,7 @@ named concurrent index build an INVALID index of that name is dropped
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -86,3 +87,35 @@ def run_script(
         hook = cleanup_hook(ex, version, first, deadline_of) if len(unit.steps) == 1 else None
         ex.run_unit(version, unit, before_attempt=hook)
         progress(k + 1)
+
+
+def aborted_summary(conn: Any, script: Script, done: int) -> str:
+    """What an aborted non-transactional file left: committed units, and any INVALID index.
+
+    Its earlier statements committed one by one and stay; the statement in flight was
+    cancelled, and a cancelled concurrent index build leaves its INVALID index behind, which
+    the next run drops (cleanup_hook) before building it again. `conn` is the control
+    connection (the migration's may be unusable after the cancel).
+    """
+    f = script.file
+    n = len(script.units)
+    text = f"{f.display} stopped after {done} of {n} statement(s) (recorded as aborted)"
+    if done >= n:
+        return f"{text}; a re-run records it as applied"
+    unit = script.units[done]
+    step = unit.steps[0]
+    if len(unit.steps) > 1:
+        text += f"; the BEGIN ... COMMIT block at line {step.line} was rolled back"
+    else:
+        text += f"; the statement at line {step.line} was cancelled"
+    left: list[str] = []
+    build = step.index_build
+    if build is not None:
+        with contextlib.suppress(Exception):  # best effort: the message must not fail the abort
+            left = invalid_leftovers(conn, build)
+    if left:
+        text += (
+            f" and left INVALID index {', '.join(left)}, which the next pgwarden migrate "
+            "drops and rebuilds"
+        )
+    return f"{text}; a re-run resumes at that statement"

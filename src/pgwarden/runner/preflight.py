@@ -29,7 +29,9 @@ RUN_MIN_AGE = 1.0  # `run` cannot know the tables: report transactions older tha
 @dataclass(frozen=True, slots=True)
 class PreflightReport:
     blockers: tuple[BlockerInfo, ...]
-    source: str = "runner"  # "inspect" (pgwarden check) or "runner" (own scan)
+    # "inspect" (pgwarden check), "runner" (own scan) or "long-transactions" (`run`: what is
+    # open, since the command's tables are unknown; nothing is waited for before it starts)
+    source: str = "runner"
     verdict: str = ""  # GO / WAIT / NO-GO from pgwarden check; "" from the own scan
     reasons: tuple[str, ...] = ()  # check's reasons, worst first
     error: str = ""  # why check could not run (the own scan was used instead)
@@ -145,4 +147,4 @@ def _long_transactions(conn: Any, own_prefix: str) -> PreflightReport:
         )
         for r in rows
     ]
-    return PreflightReport(tuple(found))
+    return PreflightReport(tuple(found), source="long-transactions")

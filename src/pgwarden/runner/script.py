@@ -16,6 +16,7 @@ from pgwarden.locks.context import SUPPORTED_VERSIONS
 from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode, is_dangerous
 from pgwarden.locks.session import Analysed, simulate
+from pgwarden.runner.errors import UnsupportedServer
 from pgwarden.runner.plan import MigrationFile
 from pgwarden.runner.policy import Policy
 from pgwarden.sql import ParseFailure, SqlSource, parse_source
@@ -102,6 +103,26 @@ class Script:
             h.update(u.text.encode())
             h.update(b"\x00")
         return h.hexdigest()
+
+
+def require_supported(server_version_num: int, command: str) -> None:
+    """Refuse a server older than the lock model covers (PostgreSQL 12).
+
+    Clamping such a server to 12 would be wrong, not rough: before 12 `ALTER TYPE ... ADD
+    VALUE` cannot run inside a transaction block and `REINDEX CONCURRENTLY` does not exist, so
+    the runner would put statements in a transaction that refuses them and expect locks the
+    server does not take. A server newer than the model is run as the newest modelled major.
+    """
+    if server_version_num // 10000 >= SUPPORTED_VERSIONS.start:
+        return
+    major = server_version_num // 10000
+    shown = f"{major}.{server_version_num // 100 % 100}" if major < 10 else str(major)
+    raise UnsupportedServer(
+        f"{command} needs PostgreSQL {SUPPORTED_VERSIONS.start} or later (the lock model covers "
+        f"{SUPPORTED_VERSIONS.start} to {SUPPORTED_VERSIONS.stop - 1}); this server is "
+        f"PostgreSQL {shown}; nothing was run. Use your migration tool directly, with "
+        "`SET lock_timeout` in each migration"
+    )
 
 
 def model_version(server_version_num: int) -> int:

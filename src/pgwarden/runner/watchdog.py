@@ -64,10 +64,12 @@ class Watchdog:
         abort: Abort,
         *,
         prefix: str = "",
+        exclude: tuple[int, ...] = (),
     ) -> None:
         self.policy = policy
         self.abort = abort
         self.prefix = prefix
+        self.exclude = exclude  # our own sessions that carry the prefix (`run`'s control)
         self.conn = connect(dsn, application_name=application_name)
         self.pid: int = self.conn.info.backend_pid
         self._lock = threading.Lock()
@@ -126,7 +128,9 @@ class Watchdog:
         """(pid, state) of the sessions carrying our application_name prefix."""
         if not self.prefix:
             return []
-        rows = self.conn.execute(load_sql(_Q, "own_sessions.sql"), {"prefix": self.prefix})
+        rows = self.conn.execute(
+            load_sql(_Q, "own_sessions.sql"), {"prefix": self.prefix, "exclude": list(self.exclude)}
+        )
         return [(int(r[0]), str(r[1])) for r in rows.fetchall()]
 
     def cancel_sessions(self) -> int:
@@ -172,7 +176,8 @@ class Watchdog:
     def _poll(self, query: str) -> None:
         with self._lock:
             pids = list(self._pids)
-            rows = self.conn.execute(query, {"pids": pids, "prefix": self.prefix}).fetchall()
+            params = {"pids": pids, "prefix": self.prefix, "exclude": list(self.exclude)}
+            rows = self.conn.execute(query, params).fetchall()
             now = time.monotonic()
             for pid, state, queued, blocking in rows:
                 if self.abort.requested:

@@ -36,6 +36,7 @@ from pgwarden.runner.events import (
 from pgwarden.runner.migrate import new_run_id
 from pgwarden.runner.policy import Policy, human
 from pgwarden.runner.preflight import preflight
+from pgwarden.runner.script import require_supported
 from pgwarden.runner.signals import Abort
 from pgwarden.runner.waiter import Waiter, describe_all, is_long
 from pgwarden.runner.watchdog import Watchdog
@@ -102,17 +103,30 @@ def run_wrapped(
     run_id = new_run_id()
     app = f"pgwarden-run/{run_id}"
     env = child_env(os.environ, policy, app)
-    control = connect(dsn, application_name=f"pgwarden/{run_id}/control")
+    # Our own sessions carry the run's tag too, so `pgwarden blockers` names them as this run;
+    # the watchdog leaves them out of the command's sessions.
+    control = connect(dsn, application_name=f"{app}/control")
     watchdog: Watchdog | None = None
     try:
+        require_supported(control.info.server_version, "pgwarden run")
         report = preflight(control, None, policy, own_pids=[control.info.backend_pid])
         if not report.clear:
             emit(PreflightDone(report.blockers, report.source, report.verdict, report.reasons))
-        watchdog = Watchdog(dsn, f"pgwarden/{run_id}/watchdog", policy, abort, prefix=app)
+        watchdog = Watchdog(
+            dsn,
+            f"{app}/watchdog",
+            policy,
+            abort,
+            prefix=app,
+            exclude=(control.info.backend_pid,),
+        )
         watchdog.start()
         own = [control.info.backend_pid, watchdog.pid]
         waiter = Waiter(control, policy, emit, abort, lambda: own)
-        deadline = time.monotonic() + policy.max_wait
+        # max-wait bounds the time spent between runs (waiting out a blocker, backing off),
+        # not the time the command runs: a long migration that then meets a lock timeout is
+        # retried like a short one. Each run's own lock waits are bounded by lock_timeout.
+        waited = 0.0
         seen: dict[int, BlockerInfo] = {}
         attempt = 0
         short_retries = 0
@@ -140,23 +154,26 @@ def run_wrapped(
                     )
                 )
                 return 1
-            if time.monotonic() >= deadline:
+            if waited >= policy.max_wait:
                 raise LockWaitExceeded(
-                    f"gave up after {human(policy.max_wait)} (max-wait) and {attempt} runs of "
-                    f"the command; blockers seen: {describe_all(seen.values())}",
+                    f"gave up after waiting {human(waited)} for locks between {attempt} runs of "
+                    f"the command (max-wait {human(policy.max_wait)}); blockers seen: "
+                    f"{describe_all(seen.values())}",
                     tuple(seen.values()),
                 )
+            began = time.monotonic()
+            deadline = began + policy.max_wait - waited
             long = [b for b in blockers if is_long(b, policy.blocker_min_age)]
             if long:
                 # Re-run the moment the long transaction that blocked us ends; say whom we
                 # wait for, as migrate does (a backup can take hours).
                 waiter.wait_out(long, version="", line=0, deadline=deadline)
-                abort.check("run")
-                continue
-            short_retries += 1
-            backoff = policy.backoff(short_retries)
-            emit(Retry("", attempt + 1, backoff))
-            waiter.sleep(backoff, deadline)
+            else:
+                short_retries += 1
+                backoff = policy.backoff(short_retries)
+                emit(Retry("", attempt + 1, backoff))
+                waiter.sleep(backoff, deadline)
+            waited += time.monotonic() - began
             abort.check("run")
     finally:
         if watchdog is not None:
