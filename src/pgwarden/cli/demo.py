@@ -16,15 +16,29 @@ def register(sub: Any) -> None:
         "backup, then runs the same ALTER TABLE naively and under pgwarden's runner.",
     )
     p.add_argument("--pg-bin", type=Path, help="PostgreSQL bin dir (default: embedded PG 18 wheel)")
-    p.add_argument("--blocker-seconds", type=float, default=5.0)
-    p.add_argument("--clients", type=int, default=8)
+    p.add_argument(
+        "--blocker-seconds",
+        type=float,
+        default=5.0,
+        help="how long the pg_dump backup holds the table; the migration starts 1 s into it, "
+        "so use more than 1 (default: %(default)s)",
+    )
+    p.add_argument(
+        "--clients",
+        type=int,
+        default=8,
+        help="application connections running queries on the table (default: %(default)s)",
+    )
     p.add_argument(
         "--strategies",
         default="naive,pgwarden",
-        help="comma list (naive, timeout10, gitlab, backoff, pgwarden)",
+        help="comma list of naive, timeout10, gitlab, backoff, pgwarden (default: %(default)s)",
     )
     p.add_argument(
-        "--out", type=Path, default=Path("pgwarden-demo"), help="where to write the plot and JSON"
+        "--out",
+        type=Path,
+        default=Path("pgwarden-demo"),
+        help="where to write the plot and JSON (default: %(default)s)",
     )
     p.set_defaults(func=run)
 
@@ -43,6 +57,17 @@ def run(args: argparse.Namespace) -> int:
     bad = [n for n in names if n not in STRATEGIES]
     if bad:
         raise UsageError(f"unknown strategy {', '.join(bad)}; choose from {', '.join(STRATEGIES)}")
+    if not names:
+        raise UsageError(f"--strategies is empty; choose from {', '.join(STRATEGIES)}")
+    defaults = ReplayConfig()
+    lead = defaults.migration_at - defaults.blocker_at  # the migration starts this far in
+    if args.blocker_seconds <= lead:
+        raise UsageError(
+            f"--blocker-seconds must be more than {lead:g}: the migration starts {lead:g} s "
+            "after the backup, so a shorter backup is over before it and shows nothing"
+        )
+    if args.clients < 1:
+        raise UsageError("--clients must be at least 1")
     console = Console(highlight=False)
     console.print(
         f"[bold]pgwarden demo[/bold]: {args.clients} app clients, a real pg_dump holding the "

@@ -29,22 +29,24 @@ class Command(BaseCommand):
         from pgwarden.report import render
 
         conf = getattr(settings, "PGWARDEN", {}) or {}
-        cfg: LintConfig = load_config()
         version = opts["pg_version"] or conf.get("pg_version")
+        where = "--pg-version" if opts["pg_version"] else "settings.PGWARDEN['pg_version']"
         conn = connections[opts["database"]]
         if version is None:
             conn.ensure_connection()
             version = conn.pg_version // 10000
         try:
+            cfg: LintConfig = load_config()
             cfg = cfg.with_overrides(
-                pg_version=parse_pg_version(version),
+                pg_version=parse_pg_version(version, where),
                 ignore=frozenset(conf.get("ignore", ())) or None,
                 runner_timeouts=conf.get("runner_timeouts"),
                 cache=False,
             )
             result = lint_django(conn, opts["app_label"], opts["migration_name"], cfg, opts["all"])
         except PgwardenError as exc:
-            raise CommandError(str(exc)) from None
+            # The exit status `pgwarden lint` gives the same error (2: usage or config).
+            raise CommandError(str(exc), returncode=exc.exit_code) from None
         render(result, opts["format"], self.stdout)
         for err in result.errors:
             self.stderr.write(str(err))
