@@ -84,6 +84,10 @@ def test_text_format_names_the_migration_and_operation(db: object) -> None:
     assert "13 |         migrations.AddField(" in r.stdout  # the source line, quoted
     assert "= help: use CREATE INDEX CONCURRENTLY" in r.stdout
     assert "0001_initial.py" not in r.stdout  # applied: schema, not findings
+    # AddField runs two statements (ADD COLUMN, DROP DEFAULT): a finding that reads the same
+    # on the operation is reported once.
+    heads = [ln for ln in r.stdout.splitlines() if ln.startswith(f"{path}:")]
+    assert len(heads) == len(set(heads)), heads
 
 
 @pytest.mark.parametrize(

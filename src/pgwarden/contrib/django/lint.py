@@ -129,20 +129,24 @@ def _attribute(out: FileOut, m: CollectedMigration, spans: list[OperationSpan]) 
         return 1, "migration"
 
     fixed = FileOut(m.path, notices=out.notices)
-    for so in out.statements:
-        new_findings = []
-        for f in so.findings:
+    # One operation often runs several statements (AddField: ADD COLUMN, then DROP DEFAULT)
+    # whose findings read the same once placed on the operation: report each once.
+    seen: set[tuple[str, int, str]] = set()
+
+    def moved(findings: list[Finding]) -> list[Finding]:
+        kept = []
+        for f in findings:
             ln, label = where(f.line)
-            new_findings.append(
-                replace(f, line=ln, column=1, message=f"{m.label} {label}: {f.message}")
-            )
-        so.findings = new_findings
+            g = replace(f, line=ln, column=1, message=f"{m.label} {label}: {f.message}")
+            if (g.rule, g.line, g.message) not in seen:
+                seen.add((g.rule, g.line, g.message))
+                kept.append(g)
+        return kept
+
+    for so in out.statements:
+        so.findings = moved(so.findings)
         fixed.statements.append(so)
-    for f in out.findings:
-        ln, label = where(f.line)
-        fixed.findings.append(
-            replace(f, line=ln, column=1, message=f"{m.label} {label}: {f.message}")
-        )
+    fixed.findings.extend(moved(out.findings))
     for op in m.operations:
         if op.opaque:
             fixed.findings.append(
