@@ -77,6 +77,29 @@ def test_detach_concurrently_from_14_runs_outside_transactions() -> None:
     assert modes(eff) == {"p": M.ShareUpdateExclusiveLock, "p1": M.AccessExclusiveLock}
 
 
+def test_detach_concurrently_counts_its_second_transaction_on_foreign_keys() -> None:
+    """The live form only sees the first lock it queues for; the second transaction's locks
+    (observed on 15 and 18 by holding each table, and by test_live_finalize) come from here."""
+    from pgwarden.locks.forms._setups import PACCT, PREFP
+
+    eff = effect("ALTER TABLE pk DETACH PARTITION pk1 CONCURRENTLY", PREFP, 15)
+    assert modes(eff) == {
+        "pk": M.ShareUpdateExclusiveLock,
+        "pk1": M.AccessExclusiveLock,
+        "prefp": M.AccessExclusiveLock,
+        "prefp1": M.AccessShareLock,
+        "prefp2": M.AccessShareLock,
+    }
+    assert [c.relation for c in eff.find("foreign-key-copy-dropped")] == [q("prefp")]
+    eff = effect("ALTER TABLE pa DETACH PARTITION pa1 CONCURRENTLY", PACCT, 15)
+    assert modes(eff)["acct"] is M.ShareRowExclusiveLock
+
+
+def test_finalize_is_unknown_before_14() -> None:
+    eff = effect("ALTER TABLE p DETACH PARTITION p1 FINALIZE", P, 13)
+    assert eff.unknown and "DETACH PARTITION FINALIZE needs PostgreSQL 14" in eff.note
+
+
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_reindex_concurrently_exists_in_every_supported_version(version: int) -> None:
     eff = effect("REINDEX INDEX CONCURRENTLY t_pkey", T, version)

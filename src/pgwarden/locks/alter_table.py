@@ -56,7 +56,6 @@ SIMPLE: dict[str, tuple[str, M]] = {
     "AT_ForceRowSecurity": ("FORCE ROW LEVEL SECURITY", M.AccessExclusiveLock),
     "AT_NoForceRowSecurity": ("NO FORCE ROW LEVEL SECURITY", M.AccessExclusiveLock),
     "AT_GenericOptions": ("OPTIONS", M.AccessExclusiveLock),
-    "AT_DetachPartitionFinalize": ("DETACH PARTITION FINALIZE", M.ShareUpdateExclusiveLock),
 }
 
 # Storage parameters settable under SHARE UPDATE EXCLUSIVE (reloptions.c lockmode per option).
@@ -82,6 +81,7 @@ _SINCE = {
     "AT_SetExpression": 17,
     "AT_DetachPartitionFinalize": 14,
 }
+_SINCE_LABELS = {"AT_DetachPartitionFinalize": "DETACH PARTITION FINALIZE"}
 # Subcommands that act on the named table only, even without ONLY: ATPrepCmd does not recurse
 # for them ("This command never recurses"), or they are about one relation by nature.
 NO_RECURSE = frozenset(
@@ -243,9 +243,8 @@ def _subcommand(
 ) -> tuple[str, M]:
     since = _SINCE.get(sub)
     if since is not None:
-        ctx.requires(
-            eff, since, SIMPLE.get(sub, (sub.removeprefix("AT_"), M.AccessExclusiveLock))[0]
-        )
+        label = SIMPLE[sub][0] if sub in SIMPLE else _SINCE_LABELS.get(sub, sub.removeprefix("AT_"))
+        ctx.requires(eff, since, label)
     if sub == "AT_AlterConstraint":
         return constraints.alter_constraint(cmd, name, table, ctx, eff)
     if sub in SIMPLE:
@@ -281,6 +280,8 @@ def _subcommand(
         return constraints.attach(cmd, name, table, ctx, eff)
     if sub == "AT_DetachPartition":
         return constraints.detach(cmd, name, table, ctx, eff)
+    if sub == "AT_DetachPartitionFinalize":
+        return constraints.finalize(cmd, name, ctx, eff)
     if sub in ("AT_SetTableSpace", "AT_SetLogged", "AT_SetUnLogged", "AT_SetAccessMethod"):
         return _move(sub, cmd, name, table, eff)
     if sub in ("AT_SetRelOptions", "AT_ResetRelOptions", "AT_ReplaceRelOptions"):

@@ -15,6 +15,7 @@ from pgwarden.locks.context import Context
 from pgwarden.locks.effects import Effect
 from pgwarden.locks.implication import bound_implied
 from pgwarden.locks.modes import LockMode as M
+from pgwarden.locks.partition_keys import partition_keys
 from pgwarden.sql.nodes import enum_name, qname
 
 
@@ -133,13 +134,8 @@ def drop_constraint(
     needs CASCADE and drops those foreign keys (and their triggers) too."""
     con = table.constraints.get(cmd.name) if table else None
     if con is not None and con.kind == "foreign_key" and con.references:
-        ctx.lock(
-            eff,
-            con.references,
-            M.AccessExclusiveLock,
-            "its foreign-key triggers are dropped",
-            recurse=False,
-        )
+        # The triggers live on each partition of a partitioned referenced table (even with ONLY).
+        ctx.lock(eff, con.references, M.AccessExclusiveLock, "its foreign-key triggers are dropped")
     if (
         con is not None
         and con.kind in ("primary_key", "unique")
@@ -189,6 +185,7 @@ def attach(
         # The default partition must not hold rows of the new bound: locked and scanned.
         ctx.lock(eff, default, M.AccessExclusiveLock, "default partition is re-checked")
         ctx.scan(eff, default)
+    partition_keys(ctx, eff, name, part, "attach")
     # PostgreSQL 12 reduced ATTACH PARTITION to SHARE UPDATE EXCLUSIVE on the parent.
     return (
         "ATTACH PARTITION",
@@ -208,11 +205,22 @@ def detach(
         # finalises the detach holding ACCESS EXCLUSIVE on the partition (observed by
         # `pgwarden trace --self-check` on 15 and 18), so direct queries on it wait then.
         ctx.lock(eff, part, M.AccessExclusiveLock, "partition finalised in the second transaction")
+        partition_keys(ctx, eff, name, part, "detach")
         return "DETACH PARTITION CONCURRENTLY", M.ShareUpdateExclusiveLock
     ctx.lock(eff, part, M.AccessExclusiveLock, "partition being detached")
     default = _default_partition(ctx, table)
     if default is not None and default != part:
         # Its partition constraint depends on the other bounds (ATExecDetachPartition).
         ctx.lock(eff, default, M.AccessExclusiveLock, "default partition's constraint changes")
+    partition_keys(ctx, eff, name, part, "detach")
     eff.cause("detach-partition", name, str(part))
     return "DETACH PARTITION", M.AccessExclusiveLock
+
+
+def finalize(cmd: Any, name: QualifiedName, ctx: Context, eff: Effect) -> tuple[str, M]:
+    """Completes an interrupted DETACH CONCURRENTLY: the second transaction's work, run in
+    one (DetachPartitionFinalize), so the partition is locked ACCESS EXCLUSIVE."""
+    part = qname(cmd.def_.name)
+    ctx.lock(eff, part, M.AccessExclusiveLock, "partition whose detach is finalised")
+    partition_keys(ctx, eff, name, part, "finalize")
+    return "DETACH PARTITION FINALIZE", M.ShareUpdateExclusiveLock

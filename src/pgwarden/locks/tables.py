@@ -8,6 +8,7 @@ from pgwarden.catalog import QualifiedName
 from pgwarden.locks.context import Context, handles
 from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode as M
+from pgwarden.locks.partition_keys import partition_keys
 from pgwarden.sql.nodes import cte_names, enum_name, list_qname, qname, range_vars
 
 
@@ -27,6 +28,7 @@ def create_table(node: Any, ctx: Context) -> Effect:
             if default is not None:
                 ctx.lock(eff, default, M.AccessExclusiveLock, "default partition is re-checked")
                 eff.scan(default)
+        partition_keys(ctx, eff, parent, name, "create")
         eff.cause("create-partition", parent, str(name))
     elif node.inhRelations:
         for rv in node.inhRelations:
@@ -135,12 +137,12 @@ def drop(node: Any, ctx: Context) -> Effect:
             if t is not None:
                 for fk in t.foreign_keys():
                     if fk.references and fk.references != name:
+                        # The triggers live on each partition of a partitioned referenced table.
                         ctx.lock(
                             eff,
                             fk.references,
                             M.AccessExclusiveLock,
                             f"foreign-key triggers of {name} are dropped",
-                            recurse=False,
                         )
                 if cascade:
                     for other, _ in ctx.catalog.referencing(name):

@@ -1,7 +1,21 @@
 """ALTER TABLE table-level subcommands: constraints, renames, storage, triggers, partitions."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, IDENT, INH, P3, PD, TRG, P, T, V
+from pgwarden.locks.forms._setups import (
+    FK,
+    IDENT,
+    INH,
+    P3,
+    PACCT,
+    PD,
+    PKSUB,
+    PREF,
+    PREFP,
+    TRG,
+    P,
+    T,
+    V,
+)
 
 _CON = "ALTER TABLE: constraints"
 _TBL = "ALTER TABLE: table properties"
@@ -123,6 +137,18 @@ FORMS = [
     _f("drop-check", "ALTER TABLE t DROP CONSTRAINT t_a_pos", CHK_NV, _CON),
     _f("drop-foreign-key", "ALTER TABLE c DROP CONSTRAINT c_r_fk", FK, _CON),
     _f(
+        "drop-foreign-key-to-partitioned",
+        "ALTER TABLE pref DROP CONSTRAINT pref_pk_fk",
+        PREF,
+        _CON,
+    ),
+    _f(
+        "drop-foreign-key-partitioned-to-partitioned",
+        "ALTER TABLE prefp DROP CONSTRAINT prefp_pk_fk",
+        PREFP,
+        _CON,
+    ),
+    _f(
         "drop-unique",
         "ALTER TABLE t DROP CONSTRAINT t_a_key",
         T + "ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE (a);\n",
@@ -237,6 +263,59 @@ FORMS = [
         P,
         _PART,
         min_pg=14,
+    ),
+    # Foreign keys to or from a partitioned table follow the partition in and out.
+    _f("detach-partition-referenced", "ALTER TABLE pk DETACH PARTITION pk1", PREF, _PART),
+    _f(
+        "detach-partition-referenced-by-partitioned",
+        "ALTER TABLE pk DETACH PARTITION pk1",
+        PREFP,
+        _PART,
+    ),
+    _f(
+        "detach-partitioned-partition-referenced",
+        "ALTER TABLE pk DETACH PARTITION pk1",
+        PKSUB,
+        _PART,
+    ),
+    _f("detach-subpartition-referenced", "ALTER TABLE pk1 DETACH PARTITION pk1a", PKSUB, _PART),
+    _f(
+        "detach-partition-concurrently-referenced",
+        "ALTER TABLE pk DETACH PARTITION pk1 CONCURRENTLY",
+        PREF,
+        _PART,
+        min_pg=14,
+    ),
+    _f(
+        "attach-partition-referenced",
+        "ALTER TABLE pk ATTACH PARTITION pk3 FOR VALUES FROM (20) TO (30)",
+        PREF,
+        _PART,
+    ),
+    _f(
+        "attach-partition-referenced-by-partitioned",
+        "ALTER TABLE pk ATTACH PARTITION pk3 FOR VALUES FROM (20) TO (30)",
+        PREFP,
+        _PART,
+    ),
+    _f("detach-partition-with-foreign-key", "ALTER TABLE pa DETACH PARTITION pa1", PACCT, _PART),
+    _f(
+        "attach-partition-with-foreign-key",
+        "ALTER TABLE pa ATTACH PARTITION pa3 FOR VALUES FROM (20) TO (30)",
+        PACCT,
+        _PART,
+    ),
+    _f(
+        "detach-partition-of-referencing",
+        "ALTER TABLE prefp DETACH PARTITION prefp1",
+        PREFP,
+        _PART,
+    ),
+    _f(
+        "attach-partition-of-referencing",
+        "ALTER TABLE prefp ATTACH PARTITION prefp3 FOR VALUES FROM (20) TO (30)",
+        PREFP,
+        _PART,
     ),
     _f("enable-trigger-partitioned", "ALTER TABLE p DISABLE TRIGGER USER", P, _PART),
     _f("disable-row-trigger-partitioned", "ALTER TABLE p DISABLE TRIGGER p_trg", P_TRG, _PART),

@@ -1,7 +1,7 @@
 """CREATE/DROP of tables, indexes, views, triggers, policies, rules; TRUNCATE; comments; grants."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, INH, PD, SERIAL, TRG, P, T, V
+from pgwarden.locks.forms._setups import FK, INH, PACCT, PD, PREF, PREFP, SERIAL, TRG, P, T, V
 
 _IDX = "Indexes"
 _CREATE = "CREATE / DROP / TRUNCATE"
@@ -64,6 +64,21 @@ FORMS = [
         "CREATE TABLE p3 PARTITION OF p FOR VALUES FROM (20) TO (30)",
         PD,
     ),
+    _f(
+        "create-table-partition-of-referenced",
+        "CREATE TABLE pk4 PARTITION OF pk FOR VALUES FROM (20) TO (30)",
+        PREF,
+    ),
+    _f(
+        "create-table-partition-of-with-foreign-key",
+        "CREATE TABLE pa4 PARTITION OF pa FOR VALUES FROM (20) TO (30)",
+        PACCT,
+    ),
+    _f(
+        "create-table-partition-of-referencing",
+        "CREATE TABLE prefp4 PARTITION OF prefp FOR VALUES FROM (20) TO (30)",
+        PREFP,
+    ),
     _f("create-table-inherits", "CREATE TABLE kid2 (b int) INHERITS (par)", INH),
     _f("create-table-like", "CREATE TABLE n1 (LIKE t INCLUDING ALL)"),
     _f("create-table-as", "CREATE TABLE n1 AS SELECT id, a FROM t"),
@@ -82,6 +97,8 @@ FORMS = [
     _f("drop-table-referencing", "DROP TABLE c", FK),
     _f("drop-table-referenced-cascade", "DROP TABLE r CASCADE", FK),
     _f("drop-table-partitioned", "DROP TABLE p", P),
+    _f("drop-table-referencing-partitioned", "DROP TABLE pref", PREF),
+    _f("drop-table-partitioned-referencing-partitioned", "DROP TABLE prefp", PREFP),
     _f("drop-table-partition", "DROP TABLE p2", P),
     _f("drop-table-serial", "DROP TABLE ts_ser", SERIAL),
     _f("drop-view", "DROP VIEW v", V),
