@@ -97,3 +97,11 @@ def test_adding_a_constrained_domain_column_rewrites() -> None:
     )
     (f,) = of("ban-domain-constraint", "ALTER TABLE users ADD COLUMN e email;", schema)
     assert "rewrites public.users" in f.message
+
+
+def test_enum_types_are_opt_in_lookup_table_advice() -> None:
+    sql = "CREATE TYPE s.document_type AS ENUM ('invoice', 'receipt');"
+    (f,) = of("prefer-lookup-table", sql, extend_select=frozenset({"creating-enum"}))
+    assert f.rule == "prefer-lookup-table" and "enum s.document_type" in f.message
+    assert of("prefer-lookup-table", sql, extend_select=frozenset()) == []
+    assert of("prefer-lookup-table", "CREATE TYPE r AS RANGE (subtype = int4);") == []

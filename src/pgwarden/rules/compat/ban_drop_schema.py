@@ -37,7 +37,7 @@ class BanDropSchema(Rule):
     causes = ("compat:drop-schema", "compat:rename-schema")
     category = "compat"
     severity = Severity.WARNING
-    peers = {"strong_migrations": "rename_schema"}
+    peers = {"squawk": "ban-drop-schema", "strong_migrations": "rename_schema"}
 
     def check(self, a: Analysed, ctx: FileContext) -> Iterator[Finding]:
         causes = a.effect.find("compat:drop-schema") + a.effect.find("compat:rename-schema")

@@ -10,13 +10,13 @@ from pgwarden.rules.base import FileContext, Finding, Rule, Severity, describe_l
 
 
 class RenamingTable(Rule):
-    """Renaming a table (or moving it to another schema) breaks running code that uses it.
+    """Renaming a table or view breaks running code that uses it.
 
     Why:
         The rename is instant, but the application version running during the deploy still
-        queries the old name and fails from the moment the rename commits. `SET SCHEMA` has
-        the same effect: the name the code uses no longer resolves. Both take ACCESS
-        EXCLUSIVE on the table. Renaming a view breaks its readers in the same way.
+        queries the old name and fails from the moment the rename commits. It takes ACCESS
+        EXCLUSIVE on the table. Renaming a view breaks its readers in the same way. Moving a
+        table to another schema is ban-set-schema.
 
     Schema:
         ```sql
@@ -50,12 +50,11 @@ class RenamingTable(Rule):
         for prefix in ("compat:rename-table", "compat:rename-view"):
             for cause, lk in on_existing(a, prefix):
                 if cause.detail.startswith("schema "):
-                    what = f"moving {lk.relation} to {cause.detail}"
-                else:
-                    what = f"renaming {lk.relation} to {cause.detail}"
+                    continue  # ALTER ... SET SCHEMA: ban-set-schema reports it
                 yield self.finding(
                     a,
-                    f"{what} breaks running code that uses the old name (takes "
+                    f"renaming {lk.relation} to {cause.detail} breaks running code that uses "
+                    f"the old name (takes "
                     f"{describe_lock(lk.mode)})",
                     "create the new name as a view over the table, move the code to it, then "
                     "swap them in a later release",

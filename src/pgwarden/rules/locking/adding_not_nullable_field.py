@@ -54,7 +54,7 @@ class AddingNotNullableField(Rule):
     since = "0.1.0"
     peers = {
         "squawk": "adding-not-nullable-field",
-        "eugene": "E2",
+        "eugene": "E2, W14",
         "strong_migrations": "change_column_null",
     }
 
