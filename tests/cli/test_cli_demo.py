@@ -40,10 +40,14 @@ def test_help_shows_every_option_with_its_default() -> None:
         (["--clients", "two"], "invalid int value: 'two'"),
     ],
 )
-def test_bad_options_exit_2_before_starting_anything(args: list[str], message: str) -> None:
-    done = demo(*args, "--out", "/nonexistent/never-written")
+def test_bad_options_exit_2_before_starting_anything(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "never-written"
+    done = demo(*args, "--out", str(out))
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()  # nothing started, nothing written
 
 
 def test_short_run_compares_both_strategies(tmp_path: Path) -> None:
