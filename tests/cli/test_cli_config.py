@@ -87,6 +87,12 @@ def test_cli_overrides_config(repo: Path, capsys: pytest.CaptureFixture[str]) ->
     # --ignore replaces the configured list, --select likewise
     assert codes(["--ignore", "PW114", "m.sql"], capsys) == (1, {"PW101"})
     assert codes(["--select", "PW114", "--ignore", "PW101", "m.sql"], capsys) == (0, {"PW114"})
+    # A rule named by --select runs even though the configuration ignores it (by name here).
+    (repo / "pyproject.toml").write_text(
+        '[tool.pgwarden]\nignore = ["require-concurrent-index-creation", "PW114"]\n'
+    )
+    assert codes(["--select", "PW101", "m.sql"], capsys) == (1, {"PW101"})
+    assert codes(["--select", "PW101,PW114", "m.sql"], capsys) == (1, {"PW101", "PW114"})
 
 
 def test_cli_schema_replaces_configured_schema(

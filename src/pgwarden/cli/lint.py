@@ -61,14 +61,26 @@ def _rules(value: str | None) -> frozenset[str] | None:
     return frozenset(v.strip() for v in value.split(",") if v.strip())
 
 
+def _unless_selected(ignored: frozenset[str], selected: frozenset[str]) -> frozenset[str]:
+    """The configured ignores, less the rules `--select` names: the command line wins."""
+    from pgwarden.rules.base import get_rule  # only now: it imports every rule
+
+    picked = {get_rule(k) for k in selected} - {None}
+    return frozenset(k for k in ignored if get_rule(k) not in picked)
+
+
 def config_from_args(args: argparse.Namespace) -> Any:
     from pgwarden.config import load_config, parse_pg_version
 
     cfg = load_config(Path.cwd())
+    select = _rules(getattr(args, "select", None))
+    ignore = _rules(getattr(args, "ignore", None))
+    if select is not None and ignore is None and cfg.ignore:
+        ignore = _unless_selected(cfg.ignore, select)
     return cfg.with_overrides(
         pg_version=parse_pg_version(args.pg_version) if args.pg_version else None,
-        select=_rules(getattr(args, "select", None)),
-        ignore=_rules(getattr(args, "ignore", None)),
+        select=select,
+        ignore=ignore,
         extend_select=_rules(getattr(args, "extend_select", None)),
         assume_in_transaction=args.assume_in_transaction,
         runner_timeouts=args.runner_timeouts,
