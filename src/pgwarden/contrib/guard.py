@@ -265,7 +265,7 @@ class Guard:
         for b in self._waiter.wait_clear(targets, version=label, line=line, deadline=m.deadline):
             m.seen[(b.pid, b.xact_start)] = b
         self._generation = self._wd.generation
-        self._wd.arm(m.deadline)
+        self._wd.arm(max(m.deadline - time.monotonic(), 0.0))
 
     def end_migration(self, label: str | None = None) -> None:
         """The current migration committed (`label`: its real name, when it is known now)."""

@@ -9,8 +9,9 @@ after a full-jitter backoff. max_wait ends it with a report of every blocker see
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -33,6 +34,29 @@ from pgwarden.runner.waiter import Waiter, describe_all
 from pgwarden.runner.watchdog import Watchdog
 
 _Q = "pgwarden.runner.queries"
+
+
+class _Budget:
+    """max-wait as time spent waiting (for blockers to leave, between attempts, in a lock wait
+    the watchdog bounds), so statements that run for long do not use it up."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+    def deadline(self) -> float:
+        return time.monotonic() + max(self.left, 0.0)
+
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
+
+    @contextlib.contextmanager
+    def spending(self) -> Iterator[None]:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.left -= time.monotonic() - start
 
 
 class _Retry(Exception):
@@ -103,14 +127,19 @@ class Executor:
         history row commits with the migration); `before_attempt(n)` runs before each attempt.
         Retries are also counted in `self.retries` across the units of one migration.
         """
-        deadline = time.monotonic() + self.policy.max_wait
+        budget = _Budget(self.policy.max_wait)
         seen: dict[tuple[int, str], BlockerInfo] = {}
         attempt = 0
         short_retries = 0
         while True:
-            for b in self.waiter.wait_clear(
-                unit.targets, version=version, line=unit.steps[0].line, deadline=deadline
-            ):
+            with budget.spending():
+                found = self.waiter.wait_clear(
+                    unit.targets,
+                    version=version,
+                    line=unit.steps[0].line,
+                    deadline=budget.deadline(),
+                )
+            for b in found:
                 seen[(b.pid, b.xact_start)] = b
             attempt += 1
             if attempt > 1:
@@ -119,27 +148,30 @@ class Executor:
             try:
                 if before_attempt is not None:
                     before_attempt(attempt)
-                self._execute(version, unit, on_commit, attempt, deadline)
+                self._execute(version, unit, on_commit, attempt, budget.deadline())
                 return attempt
             except _Retry as r:
                 for b in r.blockers:
                     seen[(b.pid, b.xact_start)] = b
                 self.emit(LockTimeout(version, attempt, r.line, r.via, r.blockers, r.queued))
                 self.abort.check("migration")
-                if time.monotonic() >= deadline:
+                if r.via == "max-wait":
+                    budget.left = 0  # that lock wait used up what was left
+                if budget.spent:
                     raise LockWaitExceeded(
                         f"gave up after {human(self.policy.max_wait)} (max-wait) and "
                         f"{attempt} attempts; blockers seen: {describe_all(seen.values())}",
                         tuple(seen.values()),
                     ) from None
-                short_retries = self.waiter.between_attempts(
-                    r.blockers,
-                    version=version,
-                    line=r.line,
-                    attempt=attempt,
-                    short_retries=short_retries,
-                    deadline=deadline,
-                )
+                with budget.spending():
+                    short_retries = self.waiter.between_attempts(
+                        r.blockers,
+                        version=version,
+                        line=r.line,
+                        attempt=attempt,
+                        short_retries=short_retries,
+                        deadline=budget.deadline(),
+                    )
 
     def _execute(
         self,
@@ -186,7 +218,8 @@ class Executor:
         )
         generation = self.watchdog.generation
         # An unbounded lock wait (lock_timeout 0) is still bounded by max_wait, via the watchdog.
-        self.watchdog.arm(deadline if step.lock_timeout == 0 else None)
+        left = max(deadline - time.monotonic(), 0.0)
+        self.watchdog.arm(left if step.lock_timeout == 0 else None)
         started = time.monotonic()
         try:
             self.conn.execute(step.text, prepare=False)

@@ -75,8 +75,9 @@ class Watchdog:
         self._lock = threading.Lock()
         self._pids: list[int] = []
         self._armed = prefix != ""  # `run` watches its child's sessions all the time
-        self._deadline: float | None = None
+        self._wait_limit: float | None = None
         self._queued_since: dict[int, float] = {}
+        self._waiting_since: dict[int, float] = {}
         self._seen: dict[int, BlockerInfo] = {}
         self._cancels: list[Cancel] = []
         self._stop = threading.Event()
@@ -97,20 +98,24 @@ class Watchdog:
             self._pids = [pid]
             self._queued_since.clear()
 
-    def arm(self, deadline: float | None = None) -> None:
-        """Start judging lock waits (just before a statement is sent)."""
+    def arm(self, wait_limit: float | None = None) -> None:
+        """Start judging lock waits (just before a statement is sent). `wait_limit`: seconds one
+        lock wait may last before it is cancelled as over max-wait, counted from when the wait
+        starts, not from now: a long index build that then waits is not cancelled at once."""
         with self._lock:
             self._armed = True
-            self._deadline = deadline
+            self._wait_limit = wait_limit
             self._queued_since.clear()
+            self._waiting_since.clear()
         self._wake.set()
 
     def disarm(self) -> None:
         """Stop judging; once this returns no cancel for the finished statement is sent."""
         with self._lock:
             self._armed = self.prefix != ""
-            self._deadline = None
+            self._wait_limit = None
             self._queued_since.clear()
+            self._waiting_since.clear()
 
     def blockers_seen(self, *, clear: bool = True) -> tuple[BlockerInfo, ...]:
         with self._lock:
@@ -186,7 +191,9 @@ class Watchdog:
                     continue
                 if not self._armed or blocking is None:
                     self._queued_since.pop(pid, None)
+                    self._waiting_since.pop(pid, None)
                     continue
+                waiting_since = self._waiting_since.setdefault(pid, now)
                 # Our session waits for a lock: remember who it waits for, for the report.
                 new = [p for p in blocking if p not in self._seen]
                 for info in session_details(self.conn, new):
@@ -199,7 +206,8 @@ class Watchdog:
                         continue
                 else:
                     self._queued_since.pop(pid, None)
-                if self._deadline is not None and now >= self._deadline:
+                limit = self._wait_limit
+                if limit is not None and now - waiting_since >= limit:
                     self._cancel(pid, "max-wait", len(queued or ()), details)
 
     def _cancel(
