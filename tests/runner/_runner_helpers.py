@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -18,12 +20,59 @@ __all__ = [
     "Cli",
     "Db18",
     "pgwarden_sessions",
+    "race_two_runners",
     "runner_lock_held",
     "wait_until",
     "write_migrations",
 ]
 
 Db18 = pgtools.Db
+
+# A migration that runs until the test inserts a row into `gate` (created by race_two_runners).
+GATED = (
+    "INSERT INTO log VALUES (2);\n"
+    "DO $$ BEGIN\n"
+    "  WHILE NOT EXISTS (SELECT FROM gate) LOOP PERFORM pg_sleep(0.01); END LOOP;\n"
+    "END $$;\n"
+)
+
+
+def race_two_runners(
+    db: pgtools.Db, migrations: Path, timeout: float = 30.0
+) -> tuple[list[Any], list[list[Any]], list[BaseException]]:
+    """Start two `migrate` runs on `migrations` at once; the one that wins the runner lock
+    stays in GATED's migration until the other has reported waiting for the lock (a fixed
+    sleep let the first finish before a slowly started second ever asked). Returns the run
+    results, each runner's events and the exceptions raised."""
+    from pgwarden.runner import migrate
+    from pgwarden.runner.events import RunnerLockWaiting
+
+    db.run("CREATE TABLE gate (open bool)")
+    results: list[Any] = []
+    events: list[list[Any]] = [[], []]
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results.append(migrate(migrations, db.dsn, events=events[i].append))
+        except BaseException as exc:  # reported by the caller's assertions
+            errors.append(exc)
+
+    def lock_waited() -> bool:
+        return any(isinstance(e, RunnerLockWaiting) for evs in events for e in list(evs))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lock_waited, timeout=timeout, what="the second runner to wait for the lock")
+    finally:
+        db.run("INSERT INTO gate VALUES (true)")
+        for t in threads:
+            t.join(timeout=60)
+    return results, events, errors
 
 
 class Blocker(pgtools.Blocker):

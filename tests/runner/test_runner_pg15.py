@@ -12,12 +12,14 @@ from typing import Any, TypeVar
 
 import pytest
 from _runner_helpers import (
+    GATED,
     TEMPLATE,
     AppLoad,
     Blocker,
     Cli,
     Db18,
     pgwarden_sessions,
+    race_two_runners,
     runner_lock_held,
     wait_until,
     write_migrations,
@@ -31,11 +33,9 @@ from pgwarden.runner.events import (
     Event,
     LockTimeout,
     MigrationApplied,
-    RunnerLockWaiting,
     RunStarted,
     Waiting,
 )
-from pgwarden.runner.migrate import RunResult
 
 Db = Db18  # pgtools.Db: the helpers' database handle, whatever the major
 E = TypeVar("E", bound=Event)
@@ -240,43 +240,12 @@ def test_pg15_sigterm_while_waiting(db15: Db, tmp_path: Path) -> None:
 
 
 def test_pg15_two_runners_never_apply_twice(db15: Db, tmp_path: Path) -> None:
-    # 0002 runs until the test has seen the other runner wait for the lock.
-    db15.run("CREATE TABLE gate (open bool)")
-    d = write_migrations(
-        tmp_path,
-        {
-            "0001_log.sql": "CREATE TABLE log (n int);\nINSERT INTO log VALUES (1);\n",
-            "0002_gated.sql": "INSERT INTO log VALUES (2);\n"
-            "DO $$ BEGIN\n"
-            "  WHILE NOT EXISTS (SELECT FROM gate) LOOP PERFORM pg_sleep(0.01); END LOOP;\n"
-            "END $$;\n",
-            "0003_more.sql": "INSERT INTO log VALUES (3);\n",
-        },
-    )
-    results: list[RunResult] = []
-    events: list[list[Event]] = [[], []]
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            results.append(migrate(d, db15.dsn, events=events[i].append))
-        except BaseException as exc:
-            errors.append(exc)
-
-    def lock_waited() -> bool:
-        return any(isinstance(e, RunnerLockWaiting) for evs in events for e in list(evs))
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    try:
-        wait_until(lock_waited, timeout=GIVE_UP, what="the second runner to wait for the lock")
-    finally:
-        db15.run("INSERT INTO gate VALUES (true)")
-        for t in threads:
-            t.join(timeout=60)
+    files = {
+        "0001_log.sql": "CREATE TABLE log (n int);\nINSERT INTO log VALUES (1);\n",
+        "0002_gated.sql": GATED,
+        "0003_more.sql": "INSERT INTO log VALUES (3);\n",
+    }
+    results, _, errors = race_two_runners(db15, write_migrations(tmp_path, files), GIVE_UP)
     assert not errors, errors
     assert sorted(len(r.applied) for r in results) == [0, 3]
     with db15.connect() as c:
