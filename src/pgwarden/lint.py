@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -243,6 +243,11 @@ def _plan(rules: list[Rule]) -> _Plan:
     return plan
 
 
+def _in_section(f: Finding, section: str) -> Finding:
+    """The finding, its message naming the part of the file it is in (an Alembic revision)."""
+    return replace(f, message=f"{section}: {f.message}")
+
+
 def lint_parsed(
     parsed: ParsedFile, catalog: Catalog, config: LintConfig, rules: list[Rule]
 ) -> FileOut:
@@ -284,10 +289,11 @@ def lint_parsed(
             e.unknown,
             e.note,
         )
+        section = a.stmt.section
         for rule in plan.for_statement(a):
             for f in rule.check(a, ctx):
                 if not _suppressed(f, a, parsed, used):
-                    so.findings.append(f)
+                    so.findings.append(_in_section(f, section) if section else f)
         out.statements.append(so)
         by_line[(a.line, a.column)] = so
     by_pos = {(a.line, a.column): a for a in session.statements}
@@ -297,6 +303,8 @@ def lint_parsed(
             if _suppressed(f, at, parsed, used):
                 continue
             target = by_line.get((f.line, f.column))
+            if at is not None and at.stmt.section:
+                f = _in_section(f, at.stmt.section)
             (target.findings if target else out.findings).append(f)
     unused = plan.unused_ignore
     if unused is not None and parsed.directives:

@@ -113,6 +113,8 @@ def test_unsafe_revision_is_flagged_and_named_by_its_comment() -> None:
     script = offline_sql("upgrade", f"{CREATE}:head")
     errors = [x for x in found if x["severity"] == "error"]
     assert {revision_at(script, x["line"]) for x in errors} == {UNSAFE}
+    # ... and each message names it too, so a piped script's findings need no mapping.
+    assert all(x["message"].startswith(f"revision {UNSAFE}: ") for x in errors), errors
 
 
 def test_range_after_the_unsafe_revision_passes() -> None:

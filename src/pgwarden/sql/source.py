@@ -48,10 +48,27 @@ class Statement:
     in_block: bool  # inside an explicit BEGIN ... COMMIT of this file
     ignores: frozenset[str] = frozenset()
     directive: Directive | None = None
+    section: str | None = None  # e.g. "revision 9c2e4b8d1a63" in Alembic's offline SQL
 
     @property
     def kind(self) -> str:
         return type(self.node).__name__
+
+
+# Alembic's offline SQL (`alembic upgrade A:B --sql`) puts this comment before the statements
+# of each revision; findings then name the revision, not just a line of the piped script.
+_ALEMBIC = re.compile(r"^-- Running (upgrade|downgrade) (\S*) -> (\S+)", re.MULTILINE)
+
+
+def _sections(text: str, lines: _Lines) -> list[tuple[int, str]]:
+    """(line, label) of each Alembic revision marker, in order; [] for any other file."""
+    if "-- Running " not in text:
+        return []
+    out = []
+    for m in _ALEMBIC.finditer(text):
+        revision = m.group(3) if m.group(1) == "upgrade" else m.group(2)
+        out.append((lines.at(m.start())[0], f"revision {revision}"))
+    return out
 
 
 @dataclass(slots=True)
@@ -281,6 +298,7 @@ def parse_text(source: SqlSource, text: str) -> ParsedFile | ParseFailure:
         notices.append(Notice(d.line, d.column, d.problem or "malformed pgwarden directive"))
     notices.sort(key=lambda n: (n.line, n.column))
     statements: list[Statement] = []
+    sections = _sections(sql, lines)
     in_block = False
     prev_end = 0
     next_directive = 0
@@ -310,8 +328,24 @@ def parse_text(source: SqlSource, text: str) -> ParsedFile | ParseFailure:
                 in_block = bool(getattr(node, "chain", False))  # AND CHAIN opens the next one
             elif k == "TRANS_STMT_PREPARE":
                 in_block = False
+        section = None
+        for at, label in sections:
+            if at > line:
+                break
+            section = label
         statements.append(
-            Statement(i, line, col, end_line, body, node, block_here, frozenset(ignores), directive)
+            Statement(
+                i,
+                line,
+                col,
+                end_line,
+                body,
+                node,
+                block_here,
+                frozenset(ignores),
+                directive,
+                section,
+            )
         )
         prev_end = end
     return ParsedFile(source, statements, notices, directives, file_ignores)
