@@ -18,6 +18,7 @@ from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, discover, parse_so
 from pgwarden.sql.directives import ALL
 
 if TYPE_CHECKING:
+    from pgwarden.locks.effects import RelationLock
     from pgwarden.pipeline import Inputs
 
 _BLOCKS: dict[str, Blocks] = {}  # per mode name: a report asks once per lock, ~15k times
@@ -30,6 +31,7 @@ class LockOut:
     relkind: str
     new: bool
     reason: str
+    per_row: bool = False  # see locks.effects.RelationLock
 
     def as_dict(self) -> dict[str, Any]:
         b = _BLOCKS.get(self.mode) or _BLOCKS.setdefault(self.mode, blocks(LockMode[self.mode]))
@@ -41,6 +43,7 @@ class LockOut:
             "blocks_reads": b.reads,
             "blocks_writes": b.writes,
             "reason": self.reason,
+            "per_row": self.per_row,
         }
 
 
@@ -171,8 +174,9 @@ def lint_text(
     return result
 
 
-def _lock_out(lk: Any) -> LockOut:
-    return LockOut(str(lk.relation), lk.mode.name, lk.relkind, lk.new, lk.reason)
+def lock_out(lk: RelationLock) -> LockOut:
+    """A lock of the model as reported."""
+    return LockOut(str(lk.relation), lk.mode.name, lk.relkind, lk.new, lk.reason, lk.per_row)
 
 
 def _suppressed(f: Finding, a: Analysed | None, parsed: ParsedFile, used: set[int]) -> bool:
@@ -279,8 +283,8 @@ def lint_parsed(
             a.stmt.end_line,
             a.stmt.text,
             e.kind,
-            [_lock_out(lk) for lk in e.locks],
-            [_lock_out(lk) for lk in a.held_before.values()],
+            [lock_out(lk) for lk in e.locks],
+            [lock_out(lk) for lk in a.held_before.values()],
             [str(r) for r in e.rewrites],
             [str(r) for r in e.index_rebuilds],
             [str(r) for r in e.scans],

@@ -57,21 +57,24 @@ class Context:
         *,
         recurse: bool = True,
         relkind: str | None = None,
+        per_row: bool = False,
     ) -> None:
-        """Lock a relation; with `recurse` (no ONLY) partitions and inheritance children too."""
+        """Lock a relation; with `recurse` (no ONLY) partitions and inheritance children too;
+        `per_row`: only for each row the statement writes (see RelationLock.per_row)."""
         effect.lock(
             name,
             mode,
             relkind=relkind or self.relkind(name),
             new=self.is_new(name),
             reason=reason,
+            per_row=per_row,
         )
         t = self.catalog.table(name)
         if recurse and t is not None:
             for part in t.partitions:
-                self.lock(effect, part, mode, f"partition of {name}", recurse=True)
+                self.lock(effect, part, mode, f"partition of {name}", recurse=True, per_row=per_row)
             for child in t.children:
-                self.lock(effect, child, mode, f"child of {name}", recurse=True)
+                self.lock(effect, child, mode, f"child of {name}", recurse=True, per_row=per_row)
 
     def each_partition_tree(self, name: QualifiedName) -> list[QualifiedName]:
         """The relation, then its partitions and inheritance children, depth first."""

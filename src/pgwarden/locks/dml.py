@@ -19,15 +19,6 @@ from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode as M
 from pgwarden.sql.nodes import cte_names, enum_name, qname, range_vars
 
-# Ends the reason of a lock that foreign-key triggers or nextval() take for each row written:
-# a statement that writes no row takes none of them (trace --compare tells the two apart).
-PER_ROW = " (per row)"
-
-
-def per_row(reason: str) -> bool:
-    """Whether a lock with this reason is only taken when the statement writes a row."""
-    return reason.endswith(PER_ROW)
-
 
 def _reads(
     node: Any,
@@ -149,12 +140,13 @@ def _inserted(ctx: Context, eff: Effect, target: QualifiedName, given: set[str] 
                 M.RowExclusiveLock,
                 relkind="sequence",
                 new=ctx.is_new(col.sequence),
-                reason=f"nextval() fills {target}.{col.name}{PER_ROW}",
+                reason=f"nextval() fills {target}.{col.name}",
+                per_row=True,
             )
     for fk in t.foreign_keys():
         if fk.references is not None:
             ctx.lock(
-                eff, fk.references, M.RowShareLock, "foreign-key check" + PER_ROW, recurse=False
+                eff, fk.references, M.RowShareLock, "foreign-key check", recurse=False, per_row=True
             )
 
 
@@ -172,7 +164,7 @@ def _updated(
     for fk in t.foreign_keys():
         if fk.references is not None and columns & set(fk.columns):
             ctx.lock(
-                eff, fk.references, M.RowShareLock, "foreign-key check" + PER_ROW, recurse=False
+                eff, fk.references, M.RowShareLock, "foreign-key check", recurse=False, per_row=True
             )
     _referencing(ctx, eff, target, columns, "update", set() if seen is None else seen)
 
@@ -197,9 +189,18 @@ def _referencing(
             continue
         act = fk.on_delete if action == "delete" else fk.on_update
         if act in ("a", "r"):
-            ctx.lock(eff, other.name, M.RowShareLock, f"{fk.name} checked{PER_ROW}", recurse=False)
+            ctx.lock(
+                eff, other.name, M.RowShareLock, f"{fk.name} checked", recurse=False, per_row=True
+            )
             continue
-        ctx.lock(eff, other.name, M.RowExclusiveLock, f"{fk.name} cascades{PER_ROW}", recurse=False)
+        ctx.lock(
+            eff,
+            other.name,
+            M.RowExclusiveLock,
+            f"{fk.name} cascades",
+            recurse=False,
+            per_row=True,
+        )
         if act == "c" and action == "delete":
             _referencing(ctx, eff, other.name, None, "delete", seen)
         else:  # the referencing rows' keys change (CASCADE update, SET NULL, SET DEFAULT)

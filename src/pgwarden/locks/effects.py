@@ -17,6 +17,9 @@ class RelationLock:
     relkind: str = "table"  # table, partitioned, index, view, matview, sequence, foreign
     new: bool = False
     reason: str = ""
+    # Taken for each row written (foreign-key triggers, nextval()): a statement that writes no
+    # row takes none of it (trace --compare tells the two apart).
+    per_row: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +54,18 @@ class Effect:
         relkind: str = "table",
         new: bool = False,
         reason: str = "",
+        per_row: bool = False,
     ) -> None:
-        """Record a lock, keeping only the strongest mode per relation."""
+        """Record a lock, keeping only the strongest mode per relation (a mode taken anyway
+        wins over the same mode taken per row)."""
         for i, held in enumerate(self.locks):
             if held.relation == relation:
-                if mode > held.mode:
+                if mode > held.mode or (mode == held.mode and held.per_row and not per_row):
                     self.locks[i] = RelationLock(
-                        relation, mode, relkind, new, reason or held.reason
+                        relation, mode, relkind, new, reason or held.reason, per_row
                     )
                 return
-        self.locks.append(RelationLock(relation, mode, relkind, new, reason))
+        self.locks.append(RelationLock(relation, mode, relkind, new, reason, per_row))
 
     def rewrite(
         self, relation: QualifiedName, code: str, detail: str = "", column: str | None = None

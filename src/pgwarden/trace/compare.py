@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pgwarden.lint import StatementOut
-from pgwarden.locks.dml import PER_ROW, per_row
 from pgwarden.locks.modes import LockMode
 from pgwarden.trace.model import Comparison, Difference, ObservedLock, Relation
 
@@ -46,9 +45,7 @@ def compare(
     When it wrote none, the locks foreign-key triggers and nextval() take per row were never
     needed, so they are set aside (with a note) rather than reported as missing.
     """
-    idle = [
-        lk for lk in predicted.locks if rows == 0 and lk.relation in existing and per_row(lk.reason)
-    ]
+    idle = [lk for lk in predicted.locks if rows == 0 and lk.relation in existing and lk.per_row]
     pred = _strongest(
         [
             (lk.relation, LockMode[lk.mode])
@@ -59,8 +56,7 @@ def compare(
     obs = _strongest([(lk.relation, lk.mode) for lk in observed if lk.relation in existing])
     diffs: list[Difference] = []
     notes: list[str] = [
-        f"{lk.relation}: {lk.mode} is taken for each row written "
-        f"({lk.reason.removesuffix(PER_ROW)}); no row was"
+        f"{lk.relation}: {lk.mode} is taken for each row written ({lk.reason}); no row was"
         for lk in idle
         if lk.relation not in obs
     ]

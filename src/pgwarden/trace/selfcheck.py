@@ -20,7 +20,7 @@ from pgwarden.catalog import Catalog
 from pgwarden.catalog.apply import apply_statement
 from pgwarden.db import connect, load_sql
 from pgwarden.errors import UsageError
-from pgwarden.lint import FileOut, LockOut, StatementOut
+from pgwarden.lint import FileOut, StatementOut, lock_out
 from pgwarden.locks.analyze import analyze
 from pgwarden.locks.context import Context
 from pgwarden.locks.forms import Form, all_forms
@@ -89,10 +89,7 @@ def predict_form(form: Form, major: int, parsed: ParsedFile) -> Prediction:
                 st.end_line,
                 st.text,
                 eff.kind,
-                [
-                    LockOut(str(lk.relation), lk.mode.name, lk.relkind, lk.new, lk.reason)
-                    for lk in eff.locks
-                ],
+                [lock_out(lk) for lk in eff.locks],
                 [],
                 [str(r) for r in eff.rewrites],
                 [str(r) for r in eff.index_rebuilds],
