@@ -188,6 +188,20 @@ def test_drop_sequence_cascade_mentions_defaults() -> None:
     assert "column defaults" in f.message
 
 
+def test_drop_constraint_names_what_each_kind_lets_through() -> None:
+    """The lock model says which kind of constraint goes (a drop-constraint cause)."""
+    (fk,) = of(
+        "ban-drop-constraint", "ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;", ORDERS
+    )
+    assert "lets rows that reference nothing in public.customers be written" in fk.message
+    (pk,) = of("ban-drop-constraint", "ALTER TABLE orders DROP CONSTRAINT orders_pkey;", ORDERS)
+    assert "primary key constraint orders_pkey" in pk.message and "drops its index" in pk.message
+    check = "ALTER TABLE orders DROP CONSTRAINT orders_total_positive;"
+    (ck,) = of("ban-drop-constraint", check, ORDERS)
+    assert "check constraint orders_total_positive" in ck.message
+    assert "lets rows its CHECK rejected be written" in ck.message
+
+
 def test_drop_constraint_foreign_key_and_replacements() -> None:
     (f,) = of(
         "ban-drop-constraint", "ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;", ORDERS

@@ -133,6 +133,12 @@ def drop_constraint(
     """A foreign key's triggers live on both tables; dropping a key other foreign keys use
     needs CASCADE and drops those foreign keys (and their triggers) too."""
     con = table.constraints.get(cmd.name) if table else None
+    if con is not None:
+        # What kind of guarantee goes (rules word it): `drop-constraint:foreign-key` names the
+        # referenced table, the others the table itself; the detail is the constraint's name.
+        kind = con.kind.replace("_", "-")
+        on = con.references if con.kind == "foreign_key" and con.references else name
+        eff.cause(f"drop-constraint:{kind}", on, cmd.name)
     if con is not None and con.kind == "foreign_key" and con.references:
         # The triggers live on each partition of a partitioned referenced table (even with ONLY).
         ctx.lock(eff, con.references, M.AccessExclusiveLock, "its foreign-key triggers are dropped")

@@ -16,7 +16,14 @@ from pgwarden.rules.compat._objects import (
 )
 from pgwarden.sql.nodes import enum_name, qname
 
-_FK_REASON = "its foreign-key triggers are dropped"
+# What dropping each kind of constraint lets happen (the lock model's drop-constraint causes).
+_LOSES = {
+    "check": "lets rows its CHECK rejected be written",
+    "unique": "lets duplicates be written and drops its index",
+    "primary-key": "lets duplicate and NULL keys be written and drops its index",
+    "exclusion": "lets conflicting rows be written and drops its index",
+    "not-null": "lets NULLs be written",
+}
 
 
 class BanDropConstraint(Rule):
@@ -101,13 +108,22 @@ class BanDropConstraint(Rule):
         if _dropped_later(ctx, a, table):
             return  # ban-drop-table reports the table
         kept = _added(ctx, table)
-        fk_targets = [x.relation for x in a.effect.locks if x.reason == _FK_REASON]
+        known = {
+            c.detail: c
+            for c in a.effect.causes
+            if c.code.startswith("drop-constraint:") and c.relation is not None
+        }
         for name in dropped:
             if name in kept:
                 continue
-            if fk_targets:
-                what = f"foreign key {name} of {table} (to {fk_targets[0]})"
-                loses = "lets rows that reference nothing in"
+            cause = known.get(name)
+            kind = cause.code.partition(":")[2] if cause else ""
+            if cause is not None and kind == "foreign-key":
+                what = f"foreign key {name} of {table} (to {cause.relation})"
+                loses = f"lets rows that reference nothing in {cause.relation} be written"
+            elif kind in _LOSES:
+                what = f"{kind.replace('-', ' ')} constraint {name} of {table}"
+                loses = _LOSES[kind]
             else:
                 what = f"constraint {name} of {table}"
                 loses = "removes a guarantee running code may rely on (a primary key or unique "
