@@ -58,6 +58,7 @@ class Context:
         recurse: bool = True,
         relkind: str | None = None,
         per_row: bool = False,
+        partition_copy: bool = False,
     ) -> None:
         """Lock a relation; with `recurse` (no ONLY) partitions and inheritance children too;
         `per_row`: only for each row the statement writes (see RelationLock.per_row)."""
@@ -68,11 +69,20 @@ class Context:
             new=self.is_new(name),
             reason=reason,
             per_row=per_row,
+            partition_copy=partition_copy,
         )
         t = self.catalog.table(name)
         if recurse and t is not None:
             for part in t.partitions:
-                self.lock(effect, part, mode, f"partition of {name}", recurse=True, per_row=per_row)
+                self.lock(
+                    effect,
+                    part,
+                    mode,
+                    f"partition of {name}",
+                    recurse=True,
+                    per_row=per_row,
+                    partition_copy=True,
+                )
             for child in t.children:
                 self.lock(effect, child, mode, f"child of {name}", recurse=True, per_row=per_row)
 

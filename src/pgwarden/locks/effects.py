@@ -20,6 +20,9 @@ class RelationLock:
     # Taken for each row written (foreign-key triggers, nextval()): a statement that writes no
     # row takes none of it (trace --compare tells the two apart).
     per_row: bool = False
+    # Passed down from its partitioned table (Context.lock): part of the parent's lock, which
+    # rules name instead.
+    partition_copy: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ class Effect:
         new: bool = False,
         reason: str = "",
         per_row: bool = False,
+        partition_copy: bool = False,
     ) -> None:
         """Record a lock, keeping only the strongest mode per relation (a mode taken anyway
         wins over the same mode taken per row)."""
@@ -62,10 +66,12 @@ class Effect:
             if held.relation == relation:
                 if mode > held.mode or (mode == held.mode and held.per_row and not per_row):
                     self.locks[i] = RelationLock(
-                        relation, mode, relkind, new, reason or held.reason, per_row
+                        relation, mode, relkind, new, reason or held.reason, per_row, partition_copy
                     )
                 return
-        self.locks.append(RelationLock(relation, mode, relkind, new, reason, per_row))
+        self.locks.append(
+            RelationLock(relation, mode, relkind, new, reason, per_row, partition_copy)
+        )
 
     def rewrite(
         self, relation: QualifiedName, code: str, detail: str = "", column: str | None = None

@@ -35,7 +35,7 @@ def lock_on(a: Analysed, relation: QualifiedName | None) -> RelationLock | None:
 
 def is_partition_copy(lk: RelationLock) -> bool:
     """A lock passed down from a partitioned parent (Context.lock): part of the parent's lock."""
-    return lk.reason.startswith("partition of ")
+    return lk.partition_copy
 
 
 def is_control(a: Analysed) -> bool:
