@@ -50,7 +50,7 @@ def test_cached_results_equal_fresh_results_on_corpus_files(
         shutil.copytree(d, project / d.name)
     fresh = as_json(lint_paths([str(project)], LintConfig(cache=False)))
     cold = as_json(lint_paths([str(project)], LintConfig()))
-    assert list(cache_dir.glob("v*/*.jsonl")), "the cold run wrote a pack"
+    assert list(cache_dir.glob("v*/*.pack")), "the cold run wrote a pack"
     with monkeypatch.context() as m:
         no_parsing(m)
         warm = lint_paths([str(project)], LintConfig())
@@ -102,7 +102,7 @@ def test_broken_or_unwritable_cache_only_means_misses(
     good.write_text("CREATE INDEX j ON t (b);\n")
     fresh = as_json(lint_paths([str(tmp_path)], LintConfig(cache=False)))
     assert as_json(lint_paths([str(tmp_path)], LintConfig())) == fresh
-    for pack in cache_dir.glob("v*/*.jsonl"):
+    for pack in cache_dir.glob("v*/*.pack"):
         lines = pack.read_text().splitlines()
         pack.write_text(lines[0][:60] + "\n" + "garbage\n" + lines[-1][: len(lines[-1]) // 2])
     assert as_json(lint_paths([str(tmp_path)], LintConfig())) == fresh
@@ -154,8 +154,8 @@ def test_cli_cache_location_and_switches(tmp_path: Path) -> None:
     (tmp_path / "pgwarden.toml").unlink()
     assert lint() == first
     assert (tmp_path / ".pgwarden_cache" / ".gitignore").read_text().endswith("*\n")
-    assert list((tmp_path / ".pgwarden_cache").glob("v*/*.jsonl"))
+    assert list((tmp_path / ".pgwarden_cache").glob("v*/*.pack"))
     assert lint() == first  # a hit
     elsewhere = tmp_path / "elsewhere"
     assert lint(**{ENV_DIR: str(elsewhere)}) == first
-    assert list(elsewhere.glob("v*/*.jsonl"))
+    assert list(elsewhere.glob("v*/*.pack"))

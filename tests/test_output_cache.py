@@ -55,10 +55,11 @@ def test_warm_output_is_the_cold_output(project: Path, tmp_path: Path, fmt: str)
     assert lint(tmp_path, "--format", fmt, "migrations", cache=cache) == fresh  # cold: stores
     assert len(outputs(cache)) == 1
     # Without the per-file pack a miss would lint again and write it back: a hit does not.
-    for pack in cache.glob("v*/*.jsonl"):
-        pack.unlink()
+    packs = list(cache.glob("v*/*.pack"))
+    assert len(packs) == 1
+    packs[0].unlink()
     assert lint(tmp_path, "--format", fmt, "migrations", cache=cache) == fresh
-    assert not list(cache.glob("v*/*.jsonl"))
+    assert not list(cache.glob("v*/*.pack"))
 
 
 def test_changes_invalidate_the_saved_output(project: Path, tmp_path: Path) -> None:

@@ -85,3 +85,32 @@ def test_parallel_run_with_a_partial_cache(
     fresh = sequential(project, monkeypatch)
     assert fresh != expected
     assert as_json(lint_paths([str(project)], LintConfig())) == fresh
+
+
+@pytest.mark.parametrize("mode", ["sequential", "parallel"])
+def test_rendered_json_equals_the_objects(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """`--format json` takes files as the JSON the pipeline (or the cache) already has: the
+    same files, errors and exit code as rendering the objects, cold, warm and part warm."""
+    (project / "zz_bad.sql").write_text("SELEC 1;\n")  # a parse failure among the files
+    expected = sequential(project, monkeypatch)
+    if mode == "parallel":
+        parallel(monkeypatch)
+    else:
+        monkeypatch.setenv("PGWARDEN_JOBS", "1")
+    fresh = lint_paths([str(project)], LintConfig(cache=False), rendered=True)
+    assert fresh.rendered is not None and not fresh.files
+    assert as_json(fresh) == expected
+    monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / "cache"))
+    for _ in range(2):  # cold, then warm (every file from the cache, none decoded)
+        res = lint_paths([str(project)], LintConfig(), rendered=True)
+        assert as_json(res) == expected
+        assert res.exit_code == fresh.exit_code == 2
+        assert [e.display for e in res.errors] == [str(project / "zz_bad.sql")]
+    middle = sorted(project.iterdir())[35] / "up.sql"
+    middle.write_text(middle.read_text() + "\nUPDATE t SET a = 1, a = 2;\n")  # an error finding
+    objects = lint_paths([str(project)], LintConfig(cache=False))
+    res = lint_paths([str(project)], LintConfig(), rendered=True)
+    assert as_json(res) == as_json(objects)
+    assert res.error_findings == sum(f.error_count() for f in objects.files) > 0

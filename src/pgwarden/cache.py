@@ -2,141 +2,47 @@
 
 A file's result depends on the configuration, on pgwarden's own code, on the `--schema` files
 and on every earlier file of the run (they build the schema it is checked against), so its key
-hashes all of those plus its own bytes: a changed earlier file changes every later key. Results
-are stored as JSON, one pack per (paths, configuration) under `.pgwarden_cache/` of the current
-directory or `$PGWARDEN_CACHE_DIR` (beside it, pgwarden.output_cache keeps whole outputs).
-Anything wrong with the cache
-(unreadable, corrupt, other version, read-only directory) only means misses: correctness never
-depends on it.
+hashes all of those plus its own bytes: a changed earlier file changes every later key.
+Results are stored in the shape of `--format json` (report.json_out, so that JSON output
+needs no decoding), one pack per (paths, configuration) under `.pgwarden_cache/` of the
+current directory or `$PGWARDEN_CACHE_DIR` (beside it, pgwarden.output_cache keeps whole
+outputs). Anything wrong with the cache (unreadable, corrupt, other version, read-only
+directory) only means misses: correctness never depends on it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
 import hashlib
 import importlib.util
 import json
 import os
 import sys
-import types
-import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pgwarden.config import LintConfig
     from pgwarden.lint import FileOut
 
-FORMAT = 1
+FORMAT = 2
 ENV_DIR = "PGWARDEN_CACHE_DIR"
 DEFAULT_DIR = ".pgwarden_cache"
 KEEP_PACKS = 64  # least recently written packs beyond this are removed
 
-Codec = Callable[[Any], Any]
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _union_args(tp: Any) -> tuple[Any, ...] | None:
-    if typing.get_origin(tp) is typing.Union or isinstance(tp, types.UnionType):
-        return typing.get_args(tp)
-    return None
-
-
-def _codecs(tp: Any, memo: dict[Any, tuple[Codec, Codec]]) -> tuple[Codec, Codec]:
-    """(encode, decode) between values of type `tp` and JSON values, built from type hints.
-
-    Built from the dataclasses' own fields, so a field added to FileOut, StatementOut or
-    Finding is stored without touching this module.
-    """
-    if tp in memo:
-        return memo[tp]
-    if tp in (int, str, bool, float, type(None), Any, object):
-        return _same, _same
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        members = {m.value: m for m in tp}  # a dict lookup: Enum(value) is slow
-        return (lambda v: v.value), members.__getitem__
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _dataclass_codecs(tp, memo)
-    args = _union_args(tp)
-    if args is not None:
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) != 1:
-            raise TypeError(f"cannot cache values of type {tp}")
-        enc, dec = _codecs(rest[0], memo)
-        return (lambda v: None if v is None else enc(v)), (lambda v: None if v is None else dec(v))
-    origin, targs = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (list, Sequence) and len(targs) == 1:
-        enc, dec = _codecs(targs[0], memo)
-        if enc is _same and dec is _same:
-            return list, list
-        return (lambda v: [enc(x) for x in v]), (lambda v: [dec(x) for x in v])
-    if origin in (tuple, frozenset, set):
-        if (len(targs) == 2 and targs[1] is Ellipsis) or origin is not tuple:
-            enc, dec = _codecs(targs[0], memo)
-            build: Callable[[Iterable[Any]], Any] = origin
-            key = sorted if origin is not tuple else list
-            return (lambda v: [enc(x) for x in key(v)]), (lambda v: build(dec(x) for x in v))
-        pairs = [_codecs(a, memo) for a in targs]
-        return (
-            lambda v: [e(x) for (e, _), x in zip(pairs, v, strict=True)],
-            lambda v: tuple(d(x) for (_, d), x in zip(pairs, v, strict=True)),
-        )
-    if origin is dict and targs and targs[0] is str:
-        enc, dec = _codecs(targs[1], memo)
-        return (lambda v: {k: enc(x) for k, x in v.items()}), (
-            lambda v: {k: dec(x) for k, x in v.items()}
-        )
-    raise TypeError(f"cannot cache values of type {tp}")
-
-
-def _dataclass_codecs(cls: type, memo: dict[Any, tuple[Codec, Codec]]) -> tuple[Codec, Codec]:
-    """Codecs for a dataclass as a JSON list of its init fields, compiled to straight-line
-    code (a warm run decodes ~50k objects: a generic loop per field costs 3x as much)."""
-    hints = typing.get_type_hints(cls)
-    fields = [f for f in dataclasses.fields(cls) if f.init]
-    names = [f.name for f in fields]
-    ns: dict[str, Any] = {"cls": cls, "n_fields": len(names)}
-    memo[cls] = (lambda o: ns["encode"](o), lambda v: ns["decode"](v))  # for recursive types
-    enc_parts, dec_parts = [], []
-    for i, name in enumerate(names):
-        enc, dec = _codecs(hints[name], memo)
-        ns[f"e{i}"], ns[f"d{i}"] = enc, dec
-        enc_parts.append(f"o.{name}" if enc is _same else f"e{i}(o.{name})")
-        value = f"v[{i}]" if dec is _same else f"d{i}(v[{i}])"
-        kw_only = getattr(fields[i], "kw_only", False) is True
-        dec_parts.append(f"{name}={value}" if kw_only else value)
-    source = (
-        f"def encode(o):\n    return [{', '.join(enc_parts)}]\n"
-        "def decode(v):\n"
-        "    if len(v) != n_fields:\n"
-        "        raise ValueError('stored with other fields')\n"
-        f"    return cls({', '.join(dec_parts)})\n"
-    )
-    exec(source, ns)  # generated from the dataclass's own field names
-    codecs: tuple[Codec, Codec] = (ns["encode"], ns["decode"])
-    memo[cls] = codecs
-    return codecs
-
-
-_FILEOUT: tuple[Codec, Codec] | None = None
-
-
-def _fileout_codecs() -> tuple[Codec, Codec]:
-    global _FILEOUT
-    if _FILEOUT is None:
-        from pgwarden.lint import FileOut
-
-        _FILEOUT = _codecs(FileOut, {})
-    return _FILEOUT
-
-
 # What lint results are computed by: a change to any of these files invalidates the cache.
-_LINT_CODE = ("sql", "catalog", "locks", "rules", "lint.py", "pipeline.py", "cache.py", "config.py")
+_LINT_CODE = (
+    "sql",
+    "catalog",
+    "locks",
+    "rules",
+    "lint.py",
+    "pipeline.py",
+    "cache.py",
+    "config.py",
+    "report/json_out.py",  # the shape entries are stored in
+)
 
 
 def code_fingerprint() -> str:
@@ -214,36 +120,63 @@ def cache_dir() -> Path:
 Entry = tuple[int, int, str]  # a parse failure: line, column, message
 
 
-def encode_entry(result: FileOut | Entry) -> str:
-    """One line of JSON for a file's result (ASCII only, so writing it cannot fail)."""
+def encode_entry(result: FileOut | Entry) -> bytes:
+    """One line (without its newline) for a file's result.
+
+    A file: `F<error findings> <length>\t` and its `--format json` entry (file_json); JSON
+    escapes newlines, and the length tells a line cut short from a whole one. A parse
+    failure: `E` and [line, column, message].
+    """
+    from pgwarden.report.json_out import dumps, file_json
+
     if isinstance(result, tuple):
-        value: Any = ["E", list(result)]
-    else:
-        value = ["F", _fileout_codecs()[0](result)]
-    return json.dumps(value, separators=(",", ":")) + "\n"
+        return b"E" + dumps(list(result))
+    data = file_json(result)
+    return b"F%d %d\t%s" % (result.error_count(), len(data), data)
 
 
-def decode_entry(text: str, display: str) -> FileOut | Entry | None:
-    """The result encoded in `text` (its path set to `display`); None if it is not valid."""
+def split_entry(entry: bytes) -> tuple[int, memoryview] | Entry | None:
+    """(error findings, file JSON) of a file's entry, a parse failure's (line, column,
+    message), or None for something else (a corrupt or cut entry). The JSON is a view of
+    `entry`, not a copy (a corpus's entries are ~15 MB)."""
     try:
-        kind, value = json.loads(text)
-        if kind == "E":
-            line, column, message = value
-            return int(line), int(column), str(message)
-        result: FileOut = _fileout_codecs()[1](value)
-        result.path = display
-        return result
+        if entry[:1] == b"F":
+            tab = entry.find(b"\t")
+            errors, size = entry[1:tab].split(b" ")
+            if tab > 0 and len(entry) - tab - 1 == int(size):
+                return int(errors), memoryview(entry)[tab + 1 :]
+        elif entry[:1] == b"E":
+            line, column, message = json.loads(entry[1:])
+            if isinstance(line, int) and isinstance(column, int) and isinstance(message, str):
+                return line, column, message
+    except ValueError:
+        pass
+    return None
+
+
+def decode_entry(entry: bytes, display: str) -> FileOut | Entry | None:
+    """The result encoded in `entry` (its path set to `display`); None if it is not valid."""
+    from pgwarden.report.json_out import file_from_json
+
+    parts = split_entry(entry)
+    if parts is None or len(parts) == 3:
+        return parts
+    try:
+        result = file_from_json(parts[1])
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-        return None  # a corrupt or foreign entry is a miss
+        return None  # a foreign entry is a miss
+    result.path = display
+    return result
 
 
 class ResultCache:
-    """One pack of entries (key -> FileOut or parse failure) for one run's paths and config."""
+    """One pack of entries (key -> a file's result or parse failure) for one run's paths and
+    configuration: lines of `key\tentry` (see encode_entry)."""
 
     def __init__(self, directory: Path, pack_id: str) -> None:
-        self.path = directory / f"v{FORMAT}" / f"{pack_id}.jsonl"
-        self._raw: dict[str, str] = {}  # key -> JSON text, as read
-        self._used: dict[str, str] = {}  # entries of this run, written back by save()
+        self.path = directory / f"v{FORMAT}" / f"{pack_id}.pack"
+        self._raw: dict[str, bytes] = {}  # key -> entry, as read
+        self._used: dict[str, bytes] = {}  # entries of this run, written back by save()
         self._dirty = False
         self._load()
 
@@ -253,22 +186,31 @@ class ResultCache:
 
     def _load(self) -> None:
         try:
-            with open(self.path, encoding="utf-8") as fh:
-                for line in fh:
-                    key, sep, value = line.partition("\t")
-                    if sep:
-                        self._raw[key] = value
-        except (OSError, UnicodeDecodeError, ValueError):
-            self._raw = {}
+            with open(self.path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return
+        for line in data.split(b"\n"):
+            key, sep, value = line.partition(b"\t")
+            if sep:
+                self._raw[key.decode("ascii", "replace")] = value
+
+    def get_entry(self, key: str) -> bytes | None:
+        """The stored entry for a key, valid as far as split_entry can tell, or None."""
+        entry = self._raw.get(key)
+        if entry is None or split_entry(entry) is None:
+            return None
+        self._used[key] = entry
+        return entry
 
     def get(self, key: str, display: str) -> FileOut | Entry | None:
         """The cached result for a key (its path set to `display`), or None."""
-        text = self._raw.get(key)
-        if text is None:
+        entry = self._raw.get(key)
+        if entry is None:
             return None
-        result = decode_entry(text, display)
+        result = decode_entry(entry, display)
         if result is not None:
-            self._used[key] = text
+            self._used[key] = entry
         return result
 
     def has(self, key: str) -> bool:
@@ -276,11 +218,11 @@ class ResultCache:
         return key in self._used
 
     def put(self, key: str, result: FileOut | Entry) -> None:
-        self.put_text(key, encode_entry(result))
+        self.put_entry(key, encode_entry(result))
 
-    def put_text(self, key: str, text: str) -> None:
+    def put_entry(self, key: str, entry: bytes) -> None:
         """Store an entry already encoded by `encode_entry`."""
-        self._used[key] = text
+        self._used[key] = entry
         self._dirty = True
 
     def save(self) -> None:
@@ -292,8 +234,11 @@ class ResultCache:
             write_gitignore(self.path.parent.parent)
             tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp")
             try:
-                with open(tmp, "w", encoding="utf-8") as fh:
-                    fh.writelines(f"{k}\t{v}" for k, v in self._used.items())
+                pieces: list[bytes] = []
+                for key, entry in self._used.items():
+                    pieces += (key.encode(), b"\t", entry, b"\n")
+                with open(tmp, "wb") as fh:
+                    fh.write(b"".join(pieces))  # one copy of ~15 MB on a corpus, one write
                 os.replace(tmp, self.path)  # readers see the old pack or the new one, whole
             except BaseException:
                 tmp.unlink(missing_ok=True)
@@ -316,7 +261,7 @@ def write_gitignore(directory: Path) -> None:
 
 
 def _prune(directory: Path) -> None:
-    packs = sorted(directory.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    packs = sorted(directory.glob("*.pack"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in packs[KEEP_PACKS:]:
         old.unlink(missing_ok=True)
         for out in directory.glob(f"{old.stem}.*.out"):  # saved outputs of the same run

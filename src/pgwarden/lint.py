@@ -81,17 +81,34 @@ class FileOut:
             out.extend(s.findings)
         return sorted(out, key=lambda f: (f.line, f.column, f.code))
 
+    def error_count(self) -> int:
+        """How many error-severity findings the file has (a non-zero count fails the run)."""
+        n = sum(f.severity is Severity.ERROR for f in self.findings)
+        for s in self.statements:
+            if s.findings:
+                n += sum(f.severity is Severity.ERROR for f in s.findings)
+        return n
+
 
 @dataclass(slots=True)
 class LintResult:
+    """A run's files and parse failures.
+
+    `lint_paths(..., rendered=True)` (for `--format json`) leaves `files` empty and gives
+    each file as its JSON instead (`rendered`, see report.json_out.file_json), with the
+    number of error findings in all of them (`error_findings`).
+    """
+
     files: list[FileOut] = field(default_factory=list)
     errors: list[ParseFailure] = field(default_factory=list)
+    rendered: list[bytes | memoryview] | None = None
+    error_findings: int = 0
 
     @property
     def exit_code(self) -> int:
         if self.errors:
             return 2
-        if any(f.severity is Severity.ERROR for fo in self.files for f in fo.all_findings()):
+        if self.error_findings or any(fo.error_count() for fo in self.files):
             return 1
         return 0
 
@@ -139,16 +156,19 @@ def load_schema(paths: Iterable[str], catalog: Catalog) -> list[ParseFailure]:
     return errors
 
 
-def lint_paths(paths: list[str], config: LintConfig, inputs: Inputs | None = None) -> LintResult:
+def lint_paths(
+    paths: list[str], config: LintConfig, inputs: Inputs | None = None, *, rendered: bool = False
+) -> LintResult:
     """Lint files/directories/stdin in migration order, sharing one evolving catalog.
 
     Results are cached by content (see pgwarden.cache) unless `config.cache` is off; see
     pgwarden.pipeline for how files, cache and catalog fit together. `inputs`: the files
     as `pipeline.read_inputs(paths, config)` read them, when the caller already did.
+    `rendered`: files as JSON rather than objects (see LintResult).
     """
     from pgwarden.pipeline import run
 
-    return run(paths, config, inputs)
+    return run(paths, config, inputs, rendered=rendered)
 
 
 def lint_text(

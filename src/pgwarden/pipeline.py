@@ -35,7 +35,13 @@ class _Item:
     data: bytes | ParseFailure
     key: str = ""
     out: FileOut | ParseFailure | None = None
-    encoded: str | None = None  # `out` as a cache entry, when a worker sent it that way
+    # The result as a cache entry (cache.encode_entry), as a worker or the cache gave it
+    # (`out` then stays None until something needs the objects) or as encoded for them.
+    encoded: bytes | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.out is not None or self.encoded is not None
 
 
 def parse_item(source: SqlSource, data: bytes | ParseFailure) -> ParsedFile | ParseFailure:
@@ -114,30 +120,64 @@ def read_inputs(paths: list[str], config: LintConfig) -> Inputs:
     return inputs
 
 
-def run(paths: list[str], config: LintConfig, inputs: Inputs | None = None) -> LintResult:
-    """Lint `paths`; `inputs`: what `read_inputs(paths, config)` returned, if already read."""
+def run(
+    paths: list[str],
+    config: LintConfig,
+    inputs: Inputs | None = None,
+    *,
+    rendered: bool = False,
+) -> LintResult:
+    """Lint `paths`; `inputs`: what `read_inputs(paths, config)` returned, if already read;
+    `rendered`: give files as JSON (see lint.LintResult)."""
     from pgwarden.lint import LintResult
 
     if inputs is None:
         inputs = read_inputs(paths, config)
     items, schema = inputs.items, inputs.schema
     cache = _open_cache(paths, config, items)
-    first = next((i for i, it in enumerate(items) if it.out is None), len(items))
+    first = next((i for i, it in enumerate(items) if not it.done), len(items))
     result = LintResult()
     if first < len(items):
-        _lint_from(items, first, schema, config, result)
+        _lint_from(items, first, schema, config, result, rendered)
         # Schema problems are not cached: a full hit must not hide one, so such a run is not
         # stored (it fails anyway, with exit 2).
         if cache is not None and not result.errors:
             _store(cache, items)
     elif cache is not None:
         cache.save()  # keeps the pack fresh (and drops entries of files no longer there)
+    if rendered:
+        result.rendered = []
     for it in items:
+        _add(result, it)
+    return result
+
+
+def _add(result: LintResult, it: _Item) -> None:
+    """The item's result into `result`, as objects or (result.rendered) as JSON."""
+    from pgwarden.cache import decode_entry, encode_entry, split_entry
+
+    if isinstance(it.out, ParseFailure):
+        result.errors.append(it.out)
+    elif result.rendered is None:
+        if it.out is None and it.encoded is not None:
+            entry = decode_entry(it.encoded, it.source.display)
+            it.out = ParseFailure(it.source, *entry) if isinstance(entry, tuple) else entry
         if isinstance(it.out, ParseFailure):
             result.errors.append(it.out)
         elif it.out is not None:
             result.files.append(it.out)
-    return result
+    elif it.done:
+        if it.encoded is None:
+            assert it.out is not None
+            it.encoded = encode_entry(it.out)
+        parts = split_entry(it.encoded)
+        if parts is None:  # cannot be: entries are checked when read
+            raise ValueError(f"corrupt result for {it.source.display}")
+        if len(parts) == 3:
+            result.errors.append(ParseFailure(it.source, *parts))
+        else:
+            result.error_findings += parts[0]
+            result.rendered.append(parts[1])
 
 
 def _open_cache(paths: list[str], config: LintConfig, items: list[_Item]) -> ResultCache | None:
@@ -148,10 +188,10 @@ def _open_cache(paths: list[str], config: LintConfig, items: list[_Item]) -> Res
 
     cache = ResultCache.open(paths, config)
     for it in items:
-        hit = cache.get(it.key, it.source.display)
+        hit = cache.get_entry(it.key)
         if hit is None:
             break  # later keys are chained to this one: recompute from here
-        it.out = ParseFailure(it.source, *hit) if isinstance(hit, tuple) else hit
+        it.encoded = hit  # decoded when needed (not at all for --format json)
     return cache
 
 
@@ -160,7 +200,7 @@ def _store(cache: ResultCache, items: list[_Item]) -> None:
         if cache.has(it.key):
             continue  # a hit: kept as read
         if it.encoded is not None:
-            cache.put_text(it.key, it.encoded)
+            cache.put_entry(it.key, it.encoded)
         elif isinstance(it.out, ParseFailure):
             cache.put(it.key, (it.out.line, it.out.column, it.out.message))
         elif it.out is not None:
@@ -169,7 +209,12 @@ def _store(cache: ResultCache, items: list[_Item]) -> None:
 
 
 def _lint_from(
-    items: list[_Item], first: int, schema: list[_Item], config: LintConfig, result: LintResult
+    items: list[_Item],
+    first: int,
+    schema: list[_Item],
+    config: LintConfig,
+    result: LintResult,
+    rendered: bool,
 ) -> None:
     """Rebuild the catalog from files before `first`, then lint `first` and everything after.
 
@@ -180,11 +225,16 @@ def _lint_from(
     from pgwarden.sql.source import unvalidated_nodes
 
     with unvalidated_nodes():  # once for the run: switching it per file costs ~0.1 ms
-        _lint_run(items, first, schema, config, result)
+        _lint_run(items, first, schema, config, result, rendered)
 
 
 def _lint_run(
-    items: list[_Item], first: int, schema: list[_Item], config: LintConfig, result: LintResult
+    items: list[_Item],
+    first: int,
+    schema: list[_Item],
+    config: LintConfig,
+    result: LintResult,
+    rendered: bool,
 ) -> None:
     from pgwarden.catalog import Catalog
     from pgwarden.lint import select_rules
@@ -192,16 +242,16 @@ def _lint_run(
     rules = select_rules(config)
     catalog = Catalog()
     result.errors.extend(load_schema_items(schema, catalog))
-    split = _plan_split(items, first, config.cache)
+    split = _plan_split(items, first, config.cache or rendered)
     worker = _fork_worker(items, split, catalog, config, rules) if split < len(items) else None
     try:
         for it in items[:first]:
             _replay_item(it, catalog)
         for it in items[first:split]:
             it.out = _lint_one(it, catalog, config, rules)
-        if worker is not None and config.cache:
+        if worker is not None and (config.cache or rendered):
             _encode(items[first:split])  # now, while the worker is busy, not after it
-        done = _collect(worker, items, split) if worker is not None else split
+        done = _collect(worker, items, split, rendered) if worker is not None else split
         if done < len(items):  # no worker, or it failed part way: carry on here
             for it in items[split:done]:
                 _replay_item(it, catalog)
@@ -254,7 +304,7 @@ PARALLEL_MIN_BYTES = 256 * 1024  # of work, in those units
 LINT_FILE = 330
 REPLAY_FILE, REPLAY_BYTE = 42, 0.33
 SEND_FILE, SEND_BYTE = 45, 0.09
-RECV_FILE, RECV_BYTE = 85, 0.02
+RECV_FILE, RECV_BYTE = 5, 0.0
 
 
 def _size(it: _Item) -> int:
@@ -265,9 +315,9 @@ def _plan_split(items: list[_Item], first: int, cached: bool = False) -> int:
     """Index where a worker takes over, so that it and this process finish about together.
 
     This process replays items[:first], lints up to the split, (`cached`) encodes its results
-    for the cache and decodes what the worker sends as it comes; the worker replays up to the
-    split and lints (and encodes) the rest. What needs every result (the report) comes after
-    both, so it does not enter the balance.
+    for the cache or the JSON output and reads what the worker sends as it comes; the worker
+    replays up to the split and lints (and encodes) the rest. What needs every result (the
+    report) comes after both, so it does not enter the balance.
     """
     sizes = [_size(it) for it in items]
     replay = [REPLAY_FILE + REPLAY_BYTE * n for n in sizes]
@@ -357,7 +407,7 @@ def _fork_worker(
     # The child: never returns, never runs the parent's cleanup or flushes its buffers.
     code = 1
     try:
-        with os.fdopen(os.dup(out.fileno()), "w", encoding="ascii") as fh:
+        with os.fdopen(os.dup(out.fileno()), "wb") as fh:
             for it in items[:split]:
                 _replay_item(it, catalog)
             for it in items[split:]:
@@ -367,7 +417,7 @@ def _fork_worker(
                     if not isinstance(res, ParseFailure)
                     else (res.line, res.column, res.message)
                 )
-                fh.write(encode_entry(entry))
+                fh.write(encode_entry(entry) + b"\n")
         code = 0
     except BaseException:  # the parent sees a short answer and lints the rest itself
         pass
@@ -375,13 +425,13 @@ def _fork_worker(
         os._exit(code)
 
 
-def _collect(worker: _Worker, items: list[_Item], split: int) -> int:
+def _collect(worker: _Worker, items: list[_Item], split: int, rendered: bool) -> int:
     """Read the worker's results into items[split:] as it writes them; return where they stop.
 
-    Decoding as lines arrive, rather than after the worker exits, keeps this process busy
-    while it waits: the split counts decoding as this process's work.
+    `rendered`: entries are kept encoded (the JSON output splices them in); otherwise each is
+    decoded as it arrives, rather than after the worker exits, while this process would wait.
     """
-    from pgwarden.cache import decode_entry
+    from pgwarden.cache import decode_entry, split_entry
 
     fd = worker.out.fileno()
     i, pending, offset, exited = split, b"", 0, False
@@ -397,16 +447,19 @@ def _collect(worker: _Worker, items: list[_Item], split: int) -> int:
         offset += len(chunk)
         lines = (pending + chunk).split(b"\n")
         pending = lines.pop()  # an incomplete last line: wait for the rest
-        for raw in lines:
+        for line in lines:
             if i >= len(items):
                 break
-            line = raw.decode("ascii", "replace") + "\n"
             it = items[i]
-            entry = decode_entry(line, it.source.display)
-            if entry is None:
+            if rendered:
+                ok = split_entry(line) is not None
+            else:
+                entry = decode_entry(line, it.source.display)
+                it.out = ParseFailure(it.source, *entry) if isinstance(entry, tuple) else entry
+                ok = entry is not None
+            if not ok:
                 worker.reap()
                 return i
-            it.out = ParseFailure(it.source, *entry) if isinstance(entry, tuple) else entry
             it.encoded = line
             i += 1
     worker.reap()

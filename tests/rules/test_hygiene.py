@@ -72,6 +72,9 @@ def test_unicode_escaped_identifier() -> None:
         "MERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN UPDATE SET b = 1, b = 2;",
         "MERGE INTO t USING s ON t.a = s.a WHEN NOT MATCHED THEN INSERT (a, a) VALUES (1, 2);",
         "WITH u AS (UPDATE t SET a = 1, a = 2 RETURNING *) SELECT * FROM u;",
+        "WITH s AS (SELECT 1) INSERT INTO t (a, b, a) SELECT 1, 2, 3 FROM s;",
+        "WITH u AS (DELETE FROM x RETURNING *) UPDATE t SET b = 1, b = 2;",
+        "CREATE RULE r AS ON INSERT TO v DO INSTEAD UPDATE t SET a = 1, a = 2;",
     ],
 )
 def test_duplicate_assignments(sql: str) -> None:

@@ -155,11 +155,32 @@ def test_identifier_prefilter_misses_nothing(pieces: list[str], quoted: str) -> 
     session = simulate(parsed.statements, Catalog(), 17)
     ctx = FileContext(parsed, session, 17, False, False, {}, None)
     with_filter = [f.message for a in session.statements for f in rule.check(a, ctx)]
-    everything = re.compile("")
-    saved = identifier_too_long._ASCII_CANDIDATE, identifier_too_long._CANDIDATE
+    saved = identifier_too_long._candidate
     try:
-        identifier_too_long._ASCII_CANDIDATE = identifier_too_long._CANDIDATE = everything
+        identifier_too_long._candidate = lambda text: True
         without = [f.message for a in session.statements for f in rule.check(a, ctx)]
     finally:
-        identifier_too_long._ASCII_CANDIDATE, identifier_too_long._CANDIDATE = saved
+        identifier_too_long._candidate = saved
     assert with_filter == without
+
+
+@pytest.mark.parametrize("char", ["a", "é", "日", "😀"])
+@pytest.mark.parametrize("form", ["plain", "quoted", "quoted-with-quote", "unicode-escape"])
+def test_identifier_prefilter_at_the_limit(char: str, form: str) -> None:
+    """The shortest names over 63 bytes pass the pre-filter; the longest within do not."""
+    n = -(-64 // len(char.encode()))  # characters needed for 64 bytes
+    for count, over in ((n, True), ((63 // len(char.encode())), False)):
+        body = char * count
+        if form == "plain":
+            ident = "t" + body[1:] if char == "a" else body
+        elif form == "quoted":
+            ident = f'"{body}"'
+        elif form == "quoted-with-quote":  # `""` is one byte of the name
+            ident = f'"{body[:-1]}"""' if char == "a" else f'"{body}"'
+        else:
+            ident = 'U&"' + "\\0061" * (count if char == "a" else 0) + body * (char != "a") + '"'
+        sql = f"CREATE TABLE {ident} (id int);"
+        if over:
+            assert identifier_too_long._candidate(sql), sql
+        elif form in ("plain", "quoted"):
+            assert not identifier_too_long._candidate(sql), sql

@@ -118,14 +118,6 @@ def _shallow(obj: _T) -> _T:
     return new
 
 
-def _derived(source: dict[Any, Any], cache: tuple[Any, int, Any] | None) -> Any | None:
-    """The cached map derived from `source` if still current, else None."""
-    version = getattr(source, "version", None)
-    if cache is not None and cache[0] is source and cache[1] == version and version is not None:
-        return cache[2]
-    return None
-
-
 def _touch(d: dict[Any, Any]) -> None:
     if isinstance(d, VersionedDict):
         d._bump()
@@ -170,16 +162,47 @@ class Catalog:
         return [i for i in indexes.values() if i.table == table]  # replaced after __init__
 
     def referencing(self, table: QualifiedName) -> list[tuple[Table, Constraint]]:
-        """Foreign keys elsewhere that point at `table`."""
-        refs = _derived(self.tables, self._refs)
-        if refs is None:
-            refs = {}
-            for t in self.tables.values():
-                for c in t.constraints.values():
-                    if c.kind == "foreign_key" and c.references is not None:
-                        refs.setdefault(c.references, []).append((t, c))
-            self._refs = (self.tables, getattr(self.tables, "version", None), refs)
-        return list(refs.get(table, ()))
+        """Foreign keys elsewhere that point at `table` (in the order of the tables)."""
+        tables = self.tables
+        if type(tables) is not TableDict:  # replaced after __init__: no index
+            return [
+                (t, c)
+                for t in tables.values()
+                for c in t.constraints.values()
+                if c.kind == "foreign_key" and c.references == table
+            ]
+        by_table = self._fk_index(tables).get(table)
+        if not by_table:
+            return []
+        names = sorted(by_table, key=tables.position) if len(by_table) > 1 else by_table
+        return [fk for name in names for fk in by_table[name]]
+
+    def _fk_index(self, tables: TableDict) -> dict[QualifiedName, dict[QualifiedName, list[Any]]]:
+        """referenced table -> referencing table -> its (table, foreign key) pairs.
+
+        Kept current from the tables changed since the last question: rebuilding it from
+        every table after each change was a hot spot over a long migration history.
+        """
+        state: tuple[TableDict, dict[QualifiedName, Any], dict[QualifiedName, set[Any]]]
+        state = self._refs
+        changed = tables.take_changed()
+        if state is None or state[0] is not tables or changed is None:
+            state = self._refs = (tables, {}, {})
+            changed = set(tables)
+        _, index, sources = state
+        for name in changed:  # drop what each table said before, add what it says now
+            for referenced in sources.pop(name, ()):
+                group = index.get(referenced)
+                if group is not None:
+                    group.pop(name, None)
+            t = tables.get(name)
+            if t is None:
+                continue
+            for c in t.constraints.values():
+                if c.kind == "foreign_key" and c.references is not None:
+                    index.setdefault(c.references, {}).setdefault(name, []).append((t, c))
+                    sources.setdefault(name, set()).add(c.references)
+        return index
 
     def owned_sequences(self, table: QualifiedName) -> list[QualifiedName]:
         """Sequences of the table's serial and identity columns."""
@@ -198,7 +221,11 @@ class Catalog:
         t = self.tables.get(name) if name else None
         if t is None:
             return None
-        _touch(self.tables)  # the caller is about to change it: derived maps go stale
+        tables = self.tables
+        if type(tables) is TableDict:
+            tables.touch(t.name)  # the caller is about to change it: derived maps go stale
+        else:
+            _touch(tables)
         if t.owner is self._token:
             return t
         t = t.clone()

@@ -1,13 +1,21 @@
-"""`--format json`: the stable machine-readable shape documented in docs/json-output.md."""
+"""`--format json`: the stable machine-readable shape documented in docs/json-output.md.
+
+The result cache stores each file in this same shape (`file_json`), so a run whose results
+come from a worker process or from the cache writes them out without decoding them first.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any, TextIO
 
+import orjson
+
 from pgwarden import __version__
-from pgwarden.lint import FileOut, LintResult, StatementOut
-from pgwarden.rules.base import Finding
+from pgwarden.lint import FileOut, LintResult, LockOut, StatementOut
+from pgwarden.rules.base import Finding, Severity
+
+_SEVERITY = {s.value: s for s in Severity}
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -58,7 +66,9 @@ def file_dict(f: FileOut) -> dict[str, Any]:
 def result_dict(result: LintResult) -> dict[str, Any]:
     return {
         "version": __version__,
-        "files": [file_dict(f) for f in result.files],
+        "files": [file_dict(f) for f in result.files]
+        if result.rendered is None
+        else [orjson.loads(x) for x in result.rendered],
         "errors": [
             {"path": e.display, "line": e.line, "column": e.column, "message": e.message}
             for e in result.errors
@@ -66,10 +76,84 @@ def result_dict(result: LintResult) -> dict[str, Any]:
     }
 
 
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON (orjson: ~3x the standard encoder); text orjson refuses (a lone
+    surrogate, e.g. in a path that is not UTF-8) goes through the standard one, escaped."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def file_json(f: FileOut) -> bytes:
+    """One file's entry of `files`, as compact JSON."""
+    return dumps(file_dict(f))
+
+
+def _lock(d: dict[str, Any]) -> LockOut:
+    return LockOut(d["relation"], d["mode"], d["kind"], d["new"], d["reason"], d["per_row"])
+
+
+def _finding(d: dict[str, Any]) -> Finding:
+    return Finding(
+        d["rule"],
+        d["code"],
+        _SEVERITY[d["severity"]],
+        d["message"],
+        d["help"],
+        d["line"],
+        d["column"],
+    )
+
+
+def _statement(d: dict[str, Any]) -> StatementOut:
+    return StatementOut(
+        d["line"],
+        d["column"],
+        d["end_line"],
+        d["sql"],
+        d["kind"],
+        [_lock(x) for x in d["locks"]],
+        [_lock(x) for x in d["held"]],
+        d["rewrites"],
+        d["index_rebuilds"],
+        d["scans"],
+        d["transactional"],
+        d["in_transaction"],
+        d["unknown"],
+        d["note"],
+        [_finding(x) for x in d["findings"]],
+    )
+
+
+def file_from_json(data: bytes | memoryview) -> FileOut:
+    """The inverse of `file_json`; raises ValueError, KeyError or TypeError on anything else."""
+    d = orjson.loads(data)
+    return FileOut(
+        d["path"],
+        [_statement(x) for x in d["statements"]],
+        [_finding(x) for x in d["findings"]],
+        [(n["line"], n["column"], n["message"]) for n in d["notices"]],
+    )
+
+
+def json_document(result: LintResult) -> list[bytes]:
+    """The whole `--format json` output (compact), as pieces to write one after the other;
+    files already rendered (`result.rendered`) are spliced in as they are."""
+    files = result.rendered if result.rendered is not None else map(file_json, result.files)
+    errors = [
+        {"path": e.display, "line": e.line, "column": e.column, "message": e.message}
+        for e in result.errors
+    ]
+    head = dumps({"version": __version__})[:-1] + b',"files":['
+    return [head, b",".join(files), b'],"errors":', dumps(errors), b"}\n"]
+
+
 def write_json(result: LintResult, out: TextIO) -> None:
-    # Indented for a person at a terminal; compact otherwise, because only `json.dumps`
-    # without indent uses the C encoder (10x faster on a whole migrations directory).
+    # Indented for a person at a terminal; compact (and fast) otherwise.
     isatty = getattr(out, "isatty", None)
-    indent = 2 if isatty is not None and isatty() else None
-    out.write(json.dumps(result_dict(result), indent=indent))
-    out.write("\n")
+    if isatty is not None and isatty():
+        out.write(json.dumps(result_dict(result), indent=2))
+        out.write("\n")
+    else:
+        out.write(b"".join(json_document(result)).decode("utf-8"))

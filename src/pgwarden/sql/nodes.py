@@ -178,6 +178,20 @@ def cte_names(node: Any) -> set[str]:
     return set(_reads(node)[1])
 
 
+_LEAVES: list[frozenset[type]] = []
+
+
+def _leaves() -> frozenset[type]:
+    """Node types that never hold a RangeVar or a CTE: the most common ones in a query
+    (column references, constants, type names), not worth looking inside."""
+    if not _LEAVES:
+        from pglast import ast
+
+        names = ("ColumnRef", "A_Const", "TypeName", "String", "Integer", "Float", "Boolean")
+        _LEAVES.append(frozenset(getattr(ast, n) for n in (*names, "ParamRef", "A_Star")))
+    return _LEAVES[0]
+
+
 # The lock model, the catalog and rules each ask both questions about the same query (a view's,
 # an UPDATE's): one walk answers both, kept for the node last asked about.
 _LAST_READS: list[Any] = [None, ((), frozenset())]
@@ -192,6 +206,7 @@ def _reads(node: Any) -> tuple[tuple[Any, ...], frozenset[str]]:
     from pglast import ast
 
     base, range_var, cte = ast.Node, ast.RangeVar, ast.CommonTableExpr
+    leaves = _leaves()
     rvs: list[Any] = []
     names: set[str] = set()
     stack: list[Any] = [node]
@@ -204,6 +219,8 @@ def _reads(node: Any) -> tuple[tuple[Any, ...], frozenset[str]]:
             continue
         if kind is range_var:
             rvs.append(cur)
+            continue
+        if kind in leaves:
             continue
         if kind is cte and cur.ctename:
             names.add(cur.ctename)

@@ -10,13 +10,18 @@ from pgwarden.rules.base import FileContext, Finding, Rule, Severity
 
 MAX_BYTES = 63  # NAMEDATALEN - 1
 
-# A cheap pre-filter, so that most statements are not scanned: a token that decodes to 64+
-# bytes is a run of at least that many identifier characters, or a quoted body (`""` counts
-# once) of that many characters and escapes. Each character is at most 4 bytes of UTF-8, an
-# ASCII one exactly 1, and an escape (\XXXX, \+XXXXXX, \\) is longer than the bytes it stands
-# for: so 64 characters in an ASCII text, 16 otherwise.
-_ASCII_CANDIDATE = re.compile(r'[0-9A-Za-z_$]{64}|"(?:[^"]|""){64}')
-_CANDIDATE = re.compile(r'[0-9A-Za-z_$\x80-\U0010ffff]{16}|"(?:[^"]|""){16}')
+# A cheap pre-filter, so that most statements are not scanned, on the statement's UTF-8
+# bytes: a token that decodes to 64+ bytes is a run of at least that many identifier bytes
+# (letters, digits, _, $ and every byte of a non-ASCII character), or a quoted body (`""`
+# counts once) of that many bytes, since an escape (\XXXX, \+XXXXXX, \\) is longer than
+# the bytes it stands for. Runs are found by mapping identifier bytes to `a` (bytes.translate
+# and a substring search: ~10x faster than a regular expression over the text).
+_IDENT_BYTES = bytes(
+    ord("a") if (chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_$")) or b >= 0x80 else 32
+    for b in range(256)
+)
+_LONG_RUN = b"a" * (MAX_BYTES + 1)
+_LONG_QUOTED = re.compile(rb'"(?:[^"]|""){64}')
 _UESCAPE = re.compile(r"\\(?:\+([0-9A-Fa-f]{6})|([0-9A-Fa-f]{4}))")
 
 
@@ -56,8 +61,7 @@ class IdentifierTooLong(Rule):
 
     def check(self, a: Analysed, ctx: FileContext) -> Iterator[Finding]:
         text = a.stmt.text
-        candidate = _ASCII_CANDIDATE if text.isascii() else _CANDIDATE
-        if len(text) < 16 or not candidate.search(text):
+        if not _candidate(text):
             return
         from pglast import parser
 
@@ -81,6 +85,14 @@ class IdentifierTooLong(Rule):
                 f'"{kept}" ({len(kept.encode("utf-8"))} bytes)',
                 f"shorten it to at most {MAX_BYTES} bytes",
             )
+
+
+def _candidate(text: str) -> bool:
+    """False when `text` surely has no identifier over MAX_BYTES (see _IDENT_BYTES)."""
+    if len(text) < 16:
+        return False
+    data = text.encode("utf-8", "surrogatepass")
+    return _LONG_RUN in data.translate(_IDENT_BYTES) or _LONG_QUOTED.search(data) is not None
 
 
 def _identifier(raw: str, unicode_escapes: bool) -> str:
