@@ -11,7 +11,7 @@ from pgwarden.catalog import Catalog
 from pgwarden.catalog.apply import apply_statement
 from pgwarden.config import LintConfig
 from pgwarden.errors import UsageError
-from pgwarden.locks.modes import Blocks, LockMode, blocks
+from pgwarden.locks.modes import Blocks, blocks
 from pgwarden.locks.session import Analysed, simulate
 from pgwarden.rules.base import FileContext, Finding, Rule, Severity, all_rules, get_rule
 from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, discover, parse_source
@@ -21,27 +21,35 @@ if TYPE_CHECKING:
     from pgwarden.locks.effects import RelationLock
     from pgwarden.pipeline import Inputs
 
-_BLOCKS: dict[str, Blocks] = {}  # per mode name: a report asks once per lock, ~15k times
+_BLOCKS: dict[str, Blocks] = {}  # per mode name: asked once per lock, ~30k times a corpus
 
 
 @dataclass(slots=True)
 class LockOut:
+    """One lock as reported; its fields are the keys of docs/json-output.md, in order (the
+    JSON output serialises it as it is)."""
+
     relation: str
     mode: str
-    relkind: str
+    kind: str  # the relation's kind: table, index, sequence, ...
     new: bool
+    blocks_reads: bool
+    blocks_writes: bool
     reason: str
     per_row: bool = False  # see locks.effects.RelationLock
 
+    @property
+    def relkind(self) -> str:
+        return self.kind
+
     def as_dict(self) -> dict[str, Any]:
-        b = _BLOCKS.get(self.mode) or _BLOCKS.setdefault(self.mode, blocks(LockMode[self.mode]))
         return {
             "relation": self.relation,
             "mode": self.mode,
-            "kind": self.relkind,
+            "kind": self.kind,
             "new": self.new,
-            "blocks_reads": b.reads,
-            "blocks_writes": b.writes,
+            "blocks_reads": self.blocks_reads,
+            "blocks_writes": self.blocks_writes,
             "reason": self.reason,
             "per_row": self.per_row,
         }
@@ -196,7 +204,11 @@ def lint_text(
 
 def lock_out(lk: RelationLock) -> LockOut:
     """A lock of the model as reported."""
-    return LockOut(str(lk.relation), lk.mode.name, lk.relkind, lk.new, lk.reason, lk.per_row)
+    name = lk.mode.name
+    b = _BLOCKS.get(name) or _BLOCKS.setdefault(name, blocks(lk.mode))
+    return LockOut(
+        str(lk.relation), name, lk.relkind, lk.new, b.reads, b.writes, lk.reason, lk.per_row
+    )
 
 
 def _suppressed(f: Finding, a: Analysed | None, parsed: ParsedFile, used: set[int]) -> bool:
@@ -236,14 +248,21 @@ class _Plan:
             else:
                 self.every.append((i, rule))
         self._every_rules = [r for _, r in self.every]
+        # A corpus has ~10k statements but few (kind, causes) pairs: each is planned once.
+        self._memo: dict[tuple[str, tuple[str, ...]], list[Rule]] = {}
 
     def for_statement(self, a: Analysed) -> list[Rule]:
-        kind = a.stmt.kind
+        key = (a.stmt.kind, tuple(c.code for c in a.effect.causes))
+        rules = self._memo.get(key)
+        if rules is None:
+            rules = self._memo[key] = self._plan(*key)
+        return rules
+
+    def _plan(self, kind: str, causes: tuple[str, ...]) -> list[Rule]:
         picked = self.by_kind.get(kind)
         extra = list(picked) if picked else []
         if self.by_cause:
-            for cause in a.effect.causes:
-                code = cause.code
+            for code in causes:
                 while True:  # the cause's code and each prefix of it ending before a `:`
                     for i, rule in self.by_cause.get(code, ()):
                         if (not rule.kinds or kind in rule.kinds) and (i, rule) not in extra:
