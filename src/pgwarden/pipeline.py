@@ -154,12 +154,12 @@ def run(
 
 def _add(result: LintResult, it: _Item) -> None:
     """The item's result into `result`, as objects or (result.rendered) as JSON."""
-    from pgwarden.cache import decode_entry, encode_entry, split_entry
-
     if isinstance(it.out, ParseFailure):
         result.errors.append(it.out)
     elif result.rendered is None:
         if it.out is None and it.encoded is not None:
+            from pgwarden.cache import decode_entry  # not imported by a run without cache
+
             entry = decode_entry(it.encoded, it.source.display)
             it.out = ParseFailure(it.source, *entry) if isinstance(entry, tuple) else entry
         if isinstance(it.out, ParseFailure):
@@ -167,6 +167,8 @@ def _add(result: LintResult, it: _Item) -> None:
         elif it.out is not None:
             result.files.append(it.out)
     elif it.done:
+        from pgwarden.cache import encode_entry, split_entry
+
         if it.encoded is None:
             assert it.out is not None
             it.encoded = encode_entry(it.out)
