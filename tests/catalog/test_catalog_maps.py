@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pgwarden.catalog import Catalog, QualifiedName
@@ -96,3 +96,94 @@ def test_tables_stored_as_new_are_marked_existing_once() -> None:
     copy.tables[TABLES[0]] = Table(TABLES[0], new=True)
     copy.mark_all_existing()
     assert not copy.tables[TABLES[0]].new
+
+
+# Foreign keys: each op names a table and the table its new key points at (or drops keys).
+FK_TABLES = [QualifiedName("public", n) for n in ("a", "b", "c", "d")]
+FK_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["create", "add-fk"] * 4  # mostly tables and keys, so that orders get mixed
+            + ["drop-fks", "del", "pop", "recreate", "update", "clear", "mark", "scratch"]
+        ),
+        st.sampled_from(FK_TABLES),
+        st.sampled_from(FK_TABLES),
+    ),
+    max_size=40,
+)
+
+
+def fk_scan(cat: Catalog, target: QualifiedName) -> list[tuple[QualifiedName, str]]:
+    return [
+        (t.name, c.name)
+        for t in cat.tables.values()
+        for c in t.constraints.values()
+        if c.kind == "foreign_key" and c.references == target
+    ]
+
+
+def fk_agree(cat: Catalog) -> None:
+    for target in FK_TABLES:
+        assert [(t.name, c.name) for t, c in cat.referencing(target)] == fk_scan(cat, target)
+
+
+def fk_apply(cat: Catalog, op: str, table: QualifiedName, target: QualifiedName) -> None:
+    from pgwarden.catalog.model import Constraint
+
+    if op == "create":
+        cat.tables[table] = Table(table, new=True)
+    elif op == "add-fk":
+        t = cat.edit_table(table)
+        if t is not None:
+            name = f"fk{len(t.constraints)}"
+            t.constraints[name] = Constraint(name, "foreign_key", references=target)
+    elif op == "drop-fks":
+        t = cat.edit_table(table)
+        if t is not None:
+            t.constraints.clear()
+    elif op == "del" and table in cat.tables:
+        del cat.tables[table]
+    elif op == "pop":
+        cat.tables.pop(table, None)
+    elif op == "recreate":  # replaced under the same key: it keeps its place
+        old = cat.tables.get(table)
+        if old is not None:
+            t = Table(table)
+            t.constraints = dict(old.constraints)
+            cat.tables[table] = t
+    elif op == "update":
+        cat.tables.update({target: Table(target)})
+    elif op == "clear":
+        cat.tables.clear()
+    elif op == "mark":
+        cat.mark_all_existing()
+
+
+_A, _B, _C, _D = FK_TABLES
+
+
+@settings(max_examples=500, deadline=None)
+@given(ops=FK_OPS, inner=FK_OPS)
+# A key added to an older table after one on a newer table: the index must keep table order.
+@example(
+    ops=[("create", _A, _A), ("create", _B, _B), ("add-fk", _B, _D), ("add-fk", _A, _D)], inner=[]
+)
+def test_referencing_matches_a_scan(
+    ops: list[tuple[str, QualifiedName, QualifiedName]],
+    inner: list[tuple[str, QualifiedName, QualifiedName]],
+) -> None:
+    """The foreign-key index, kept current from changed tables, answers like a scan of
+    every table, in the tables' order, in a catalog and in the copies down migrations use."""
+    cat = Catalog()
+    for op, table, target in ops:
+        if op == "scratch":
+            before = {t: fk_scan(cat, t) for t in FK_TABLES}
+            with cat.scratch() as down:
+                for op2, table2, target2 in inner:
+                    if op2 != "scratch":
+                        fk_apply(down, op2, table2, target2)
+                        fk_agree(down)
+            assert {t: fk_scan(cat, t) for t in FK_TABLES} == before
+        else:
+            fk_apply(cat, op, table, target)
+        fk_agree(cat)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from pgwarden.catalog.model import Catalog, Column, Constraint, Index, QualifiedName, Table
@@ -311,8 +312,9 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
                 pt.parent = name
                 pt.default_partition = bool(cmd.def_.bound and cmd.def_.bound.is_default)
                 pt.partition_bound = cmd.def_.bound
-        elif sub == "AT_DetachPartition":
+        elif sub in ("AT_DetachPartition", "AT_DetachPartitionFinalize"):
             part = qname(cmd.def_.name)
+            keys = _partition_keys(cat, name)
             if part in t.partitions:
                 t.partitions.remove(part)
             pt = cat.edit_table(part)
@@ -320,10 +322,30 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
                 pt.parent = None
                 pt.default_partition = False
                 pt.partition_bound = None
+                # Its copies of the partitioned tables' foreign keys stay, as its own keys.
+                for fk in keys:
+                    if fk.name not in pt.constraints:
+                        pt.constraints[fk.name] = replace(fk)
         elif sub == "AT_SetLogged":
             t.unlogged = False
         elif sub == "AT_SetUnLogged":
             t.unlogged = True
+
+
+def _partition_keys(cat: Catalog, parent: QualifiedName) -> list[Constraint]:
+    """The foreign keys each partition of `parent` holds a copy of: those of `parent` and of
+    the partitioned tables above it (an inheritance parent passes none down)."""
+    keys: list[Constraint] = []
+    t = cat.tables.get(parent)
+    seen: set[QualifiedName] = set()
+    while t is not None and t.name not in seen:
+        seen.add(t.name)
+        keys += [c for c in t.constraints.values() if c.kind == "foreign_key"]
+        up = cat.tables.get(t.parent) if t.parent is not None else None
+        if up is None or t.name not in up.partitions:
+            break
+        t = up
+    return keys
 
 
 @applies("IndexStmt")

@@ -150,12 +150,11 @@ def drop_constraint(
         for other, fk in ctx.catalog.referencing(name):
             refcols = fk.ref_columns or ctx.catalog.key_columns(name)
             if set(refcols) == set(con.columns) and other.name != name:
-                ctx.lock(
+                ctx.lock_key_holder(
                     eff,
                     other.name,
                     M.AccessExclusiveLock,
                     f"its foreign key {fk.name} is dropped (CASCADE)",
-                    recurse=False,
                 )
     eff.cause("drop-constraint", name, cmd.name or "")
     return "DROP CONSTRAINT", M.AccessExclusiveLock

@@ -86,6 +86,31 @@ class Context:
             for child in t.children:
                 self.lock(effect, child, mode, f"child of {name}", recurse=True, per_row=per_row)
 
+    def lock_key_holder(
+        self, effect: Effect, name: QualifiedName, mode: LockMode, reason: str
+    ) -> None:
+        """Lock a table whose foreign key changes, and each partition below it, which holds
+        a copy of the key (inheritance children hold none)."""
+        self.lock(effect, name, mode, reason, recurse=False)
+        t = self.catalog.table(name)
+        for part in t.partitions if t is not None else ():
+            self._lock_key_copy(effect, part, mode, reason)
+
+    def _lock_key_copy(
+        self, effect: Effect, name: QualifiedName, mode: LockMode, reason: str
+    ) -> None:
+        self.lock(
+            effect,
+            name,
+            mode,
+            f"{reason}: the copy on this partition",
+            recurse=False,
+            partition_copy=True,
+        )
+        t = self.catalog.table(name)
+        for part in t.partitions if t is not None else ():
+            self._lock_key_copy(effect, part, mode, reason)
+
     def each_partition_tree(self, name: QualifiedName) -> list[QualifiedName]:
         """The relation, then its partitions and inheritance children, depth first."""
         out = [name]

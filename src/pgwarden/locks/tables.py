@@ -146,12 +146,11 @@ def drop(node: Any, ctx: Context) -> Effect:
                         )
                 if cascade:
                     for other, _ in ctx.catalog.referencing(name):
-                        ctx.lock(
+                        ctx.lock_key_holder(
                             eff,
                             other.name,
                             M.AccessExclusiveLock,
                             f"its foreign key to {name} is dropped (CASCADE)",
-                            recurse=False,
                         )
             eff.cause(f"compat:drop-{relkind}", name)
         return eff

@@ -300,6 +300,18 @@ FORMS = [
     ),
     _f("detach-partition-with-foreign-key", "ALTER TABLE pa DETACH PARTITION pa1", PACCT, _PART),
     _f(
+        "drop-primary-key-referenced-by-partitioned-cascade",
+        "ALTER TABLE acct DROP CONSTRAINT acct_pkey CASCADE",
+        PACCT,
+        _PART,
+    ),
+    _f(
+        "drop-primary-key-referenced-by-detached-partition-cascade",
+        "ALTER TABLE acct DROP CONSTRAINT acct_pkey CASCADE",
+        PACCT + "ALTER TABLE pa DETACH PARTITION pa1;\n",
+        _PART,
+    ),
+    _f(
         "attach-partition-with-foreign-key",
         "ALTER TABLE pa ATTACH PARTITION pa3 FOR VALUES FROM (20) TO (30)",
         PACCT,

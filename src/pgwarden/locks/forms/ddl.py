@@ -96,6 +96,13 @@ FORMS = [
     _f("drop-table", "DROP TABLE t"),
     _f("drop-table-referencing", "DROP TABLE c", FK),
     _f("drop-table-referenced-cascade", "DROP TABLE r CASCADE", FK),
+    _f("drop-table-referenced-by-partitioned-cascade", "DROP TABLE acct CASCADE", PACCT),
+    # A detached partition keeps its copy of the partitioned table's foreign key.
+    _f(
+        "drop-table-referenced-by-detached-partition-cascade",
+        "DROP TABLE acct CASCADE",
+        PACCT + "ALTER TABLE pa DETACH PARTITION pa1;\n",
+    ),
     _f("drop-table-partitioned", "DROP TABLE p", P),
     _f("drop-table-referencing-partitioned", "DROP TABLE pref", PREF),
     _f("drop-table-partitioned-referencing-partitioned", "DROP TABLE prefp", PREFP),
