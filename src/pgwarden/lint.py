@@ -37,6 +37,7 @@ class LockOut:
     blocks_writes: bool
     reason: str
     per_row: bool = False  # see locks.effects.RelationLock
+    partition_copy: bool = False  # likewise
 
     @property
     def relkind(self) -> str:
@@ -52,6 +53,7 @@ class LockOut:
             "blocks_writes": self.blocks_writes,
             "reason": self.reason,
             "per_row": self.per_row,
+            "partition_copy": self.partition_copy,
         }
 
 
@@ -207,7 +209,15 @@ def lock_out(lk: RelationLock) -> LockOut:
     name = lk.mode.name
     b = _BLOCKS.get(name) or _BLOCKS.setdefault(name, blocks(lk.mode))
     return LockOut(
-        str(lk.relation), name, lk.relkind, lk.new, b.reads, b.writes, lk.reason, lk.per_row
+        str(lk.relation),
+        name,
+        lk.relkind,
+        lk.new,
+        b.reads,
+        b.writes,
+        lk.reason,
+        lk.per_row,
+        lk.partition_copy,
     )
 
 

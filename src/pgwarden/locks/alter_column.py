@@ -154,12 +154,11 @@ def drop_column(
         for other, fk in ctx.catalog.referencing(name):
             refcols = fk.ref_columns or ctx.catalog.key_columns(name)
             if colname in refcols and other.name != name:
-                ctx.lock(
+                ctx.lock_key_holder(
                     eff,
                     other.name,
                     M.AccessExclusiveLock,
                     f"its foreign key {fk.name} is dropped (CASCADE)",
-                    recurse=False,
                 )
     return "DROP COLUMN", M.AccessExclusiveLock
 
@@ -244,7 +243,46 @@ def alter_type(
         )
         for idx in ctx.catalog.indexes_of(name):
             eff.index_rebuilds.append(idx.name)
+    _foreign_keys_rebuilt(ctx, eff, name, table, colname, revalidate=reason is not None)
     return "ALTER COLUMN TYPE", M.AccessExclusiveLock
+
+
+def _foreign_keys_rebuilt(
+    ctx: Context,
+    eff: Effect,
+    name: QualifiedName,
+    table: Table | None,
+    colname: str,
+    revalidate: bool,
+) -> None:
+    """The foreign keys on either side of the column are dropped and added again
+    (ATPostAlterTypeCleanup): the other table is locked ACCESS EXCLUSIVE, and when the type
+    really changes (here: when it rewrites) the key is validated again, reading the
+    referencing rows (and, as for ADD FOREIGN KEY, the referenced table)."""
+    for fk in table.foreign_keys() if table is not None else ():
+        if colname in fk.columns and fk.references is not None and fk.references != name:
+            ctx.lock(
+                eff,
+                fk.references,
+                M.AccessExclusiveLock,
+                f"foreign key {fk.name} on {name}.{colname} is added again",
+                recurse=False,
+            )
+            if revalidate:
+                eff.scan(fk.references)
+                eff.cause("validate:foreign-key", name, str(fk.references), colname)
+    for other, fk in ctx.catalog.referencing(name):
+        refcols = fk.ref_columns or ctx.catalog.key_columns(name)
+        if colname in refcols and other.name != name:
+            ctx.lock_key_holder(
+                eff,
+                other.name,
+                M.AccessExclusiveLock,
+                f"its foreign key {fk.name} to {name}.{colname} is added again",
+                scan=revalidate,
+            )
+            if revalidate:
+                eff.cause("validate:foreign-key", other.name, str(name), colname)
 
 
 def _trivial_using(expr: Any, colname: str, new: str, new_mods: tuple[int, ...]) -> bool:

@@ -36,6 +36,8 @@ def add_constraint(
     if ct == "CONSTR_FOREIGN":
         ref = qname(con.pktable)
         ctx.lock(eff, ref, M.ShareRowExclusiveLock, f"referenced by a new foreign key on {name}")
+        if not_valid and table is not None and table.kind == "partitioned":
+            ctx.requires(eff, 18, "NOT VALID foreign key on a partitioned table")
         if not_valid:
             eff.cause("not-valid:foreign-key", name, str(ref), column)
         elif not empty:

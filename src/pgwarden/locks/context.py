@@ -87,17 +87,34 @@ class Context:
                 self.lock(effect, child, mode, f"child of {name}", recurse=True, per_row=per_row)
 
     def lock_key_holder(
-        self, effect: Effect, name: QualifiedName, mode: LockMode, reason: str
+        self,
+        effect: Effect,
+        name: QualifiedName,
+        mode: LockMode,
+        reason: str,
+        *,
+        per_row: bool = False,
+        scan: bool = False,
     ) -> None:
-        """Lock a table whose foreign key changes, and each partition below it, which holds
-        a copy of the key (inheritance children hold none)."""
-        self.lock(effect, name, mode, reason, recurse=False)
+        """Lock a table whose foreign key is checked, acted on, dropped or re-added, and each
+        partition below it, which holds a copy of the key (inheritance children hold none:
+        the server's queries on a plain table say ONLY). `scan`: the key is validated again,
+        reading every row (of each partition)."""
+        self.lock(effect, name, mode, reason, recurse=False, per_row=per_row)
+        if scan:
+            effect.scan(name)
         t = self.catalog.table(name)
         for part in t.partitions if t is not None else ():
-            self._lock_key_copy(effect, part, mode, reason)
+            self._lock_key_copy(effect, part, mode, reason, per_row, scan)
 
     def _lock_key_copy(
-        self, effect: Effect, name: QualifiedName, mode: LockMode, reason: str
+        self,
+        effect: Effect,
+        name: QualifiedName,
+        mode: LockMode,
+        reason: str,
+        per_row: bool,
+        scan: bool,
     ) -> None:
         self.lock(
             effect,
@@ -105,11 +122,23 @@ class Context:
             mode,
             f"{reason}: the copy on this partition",
             recurse=False,
+            per_row=per_row,
             partition_copy=True,
         )
+        if scan:
+            effect.scan(name)
         t = self.catalog.table(name)
         for part in t.partitions if t is not None else ():
-            self._lock_key_copy(effect, part, mode, reason)
+            self._lock_key_copy(effect, part, mode, reason, per_row, scan)
+
+    def each_partition(self, name: QualifiedName) -> list[QualifiedName]:
+        """Every partition below `name` (not itself, not inheritance children), depth first."""
+        out: list[QualifiedName] = []
+        t = self.catalog.table(name)
+        for p in t.partitions if t is not None else ():
+            out.append(p)
+            out.extend(self.each_partition(p))
+        return out
 
     def each_partition_tree(self, name: QualifiedName) -> list[QualifiedName]:
         """The relation, then its partitions and inheritance children, depth first."""

@@ -92,7 +92,23 @@ def _write(kind: str, node: Any, ctx: Context) -> Effect:
     rv = node.relation
     target = qname(rv)
     _reads(node, ctx, eff, skip=rv)
-    ctx.read(eff, target, M.RowExclusiveLock, f"{kind} writes rows", recurse=bool(rv.inh))
+    # An INSERT locks a partition when it routes a row to it (ExecFindPartition), and puts
+    # nothing into inheritance children; the other statements plan every child and partition.
+    routed = kind == "INSERT"
+    ctx.read(
+        eff, target, M.RowExclusiveLock, f"{kind} writes rows", recurse=bool(rv.inh) and not routed
+    )
+    if routed:
+        for part in ctx.each_partition(target):
+            ctx.lock(
+                eff,
+                part,
+                M.RowExclusiveLock,
+                f"partition of {target}: locked when a row is routed to it",
+                recurse=False,
+                per_row=True,
+                partition_copy=True,
+            )
     if kind in ("UPDATE", "DELETE"):
         if (
             node.whereClause is None
@@ -189,17 +205,10 @@ def _referencing(
             continue
         act = fk.on_delete if action == "delete" else fk.on_update
         if act in ("a", "r"):
-            ctx.lock(
-                eff, other.name, M.RowShareLock, f"{fk.name} checked", recurse=False, per_row=True
-            )
+            ctx.lock_key_holder(eff, other.name, M.RowShareLock, f"{fk.name} checked", per_row=True)
             continue
-        ctx.lock(
-            eff,
-            other.name,
-            M.RowExclusiveLock,
-            f"{fk.name} cascades",
-            recurse=False,
-            per_row=True,
+        ctx.lock_key_holder(
+            eff, other.name, M.RowExclusiveLock, f"{fk.name} cascades", per_row=True
         )
         if act == "c" and action == "delete":
             _referencing(ctx, eff, other.name, None, "delete", seen)

@@ -274,7 +274,9 @@ def truncate(node: Any, ctx: Context) -> Effect:
                 ctx.lock(
                     eff, other.name, M.AccessExclusiveLock, f"emptied by TRUNCATE {name} CASCADE"
                 )
-                eff.rewrites.append(other.name)
+                for t in ctx.each_partition_tree(other.name):
+                    if t not in eff.rewrites:
+                        eff.rewrites.append(t)
                 eff.cause("truncate:cascade", other.name, str(name))
     return eff
 

@@ -113,6 +113,7 @@ def _lock(d: dict[str, Any]) -> LockOut:
         d["blocks_writes"],
         d["reason"],
         d["per_row"],
+        d["partition_copy"],
     )
 
 

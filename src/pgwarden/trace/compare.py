@@ -43,9 +43,18 @@ def compare(
     already held is not acquired again, so pg_locks shows nothing new for it); `existing`: the
     relations that existed when the file started, by qualified name; `rows`: the rows it wrote.
     When it wrote none, the locks foreign-key triggers and nextval() take per row were never
-    needed, so they are set aside (with a note) rather than reported as missing.
+    needed, so they are set aside (with a note) rather than reported as missing; so is a
+    per-row lock on a partition not seen (no row was routed to it, or a foreign key's check
+    pruned it).
     """
-    idle = [lk for lk in predicted.locks if rows == 0 and lk.relation in existing and lk.per_row]
+    seen = {lk.relation for lk in observed}
+    idle = [
+        lk
+        for lk in predicted.locks
+        if lk.relation in existing
+        and lk.per_row
+        and (rows == 0 or (lk.partition_copy and lk.relation not in seen))
+    ]
     pred = _strongest(
         [
             (lk.relation, LockMode[lk.mode])
@@ -57,6 +66,7 @@ def compare(
     diffs: list[Difference] = []
     notes: list[str] = [
         f"{lk.relation}: {lk.mode} is taken for each row written ({lk.reason}); no row was"
+        + (" (none went to this partition)" if rows != 0 else "")
         for lk in idle
         if lk.relation not in obs
     ]

@@ -28,6 +28,7 @@ class Form:
     max_pg: int = 99
     settings: tuple[tuple[str, str], ...] = ()  # session settings, e.g. (("TimeZone", "UTC"),)
     note: str = ""
+    planner_reads: bool = False  # its full reads depend on the plan of a query it runs
 
     def runs_on(self, major: int) -> bool:
         return self.min_pg <= major <= self.max_pg

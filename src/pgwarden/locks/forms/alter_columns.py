@@ -1,7 +1,7 @@
 """ALTER TABLE column subcommands: ADD/DROP COLUMN, TYPE, DEFAULT, NOT NULL, identity, storage."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, IDENT, SERIAL, E, P, T
+from pgwarden.locks.forms._setups import FK, IDENT, PACCT, SERIAL, E, P, T
 
 _ADD = "ALTER TABLE: add and drop columns"
 _TYPE = "ALTER TABLE: column type"
@@ -69,6 +69,12 @@ FORMS = [
     _f("drop-column-indexed", "ALTER TABLE t DROP COLUMN a", setup=IDX_A),
     _f("drop-column-foreign-key", "ALTER TABLE c DROP COLUMN r_id", setup=FK),
     _f("drop-column-referenced-cascade", "ALTER TABLE r DROP COLUMN id CASCADE", setup=FK),
+    _f("drop-column-foreign-key-partitioned", "ALTER TABLE pa DROP COLUMN acct_id", setup=PACCT),
+    _f(
+        "drop-column-referenced-by-partitioned-cascade",
+        "ALTER TABLE acct DROP COLUMN id CASCADE",
+        setup=PACCT,
+    ),
     _f("drop-column-partitioned", "ALTER TABLE p DROP COLUMN v", setup=P),
     _f("drop-column-serial", "ALTER TABLE ts_ser DROP COLUMN id", setup=SERIAL),
     _f("drop-column-identity", "ALTER TABLE ti DROP COLUMN id", setup=IDENT),
@@ -87,6 +93,32 @@ FORMS = [
     _f("type-int-to-bigint", "ALTER TABLE t ALTER COLUMN a TYPE bigint", family=_TYPE),
     _f("type-int-to-bigint-indexed", "ALTER TABLE t ALTER COLUMN a TYPE bigint", IDX_A, _TYPE),
     _f("type-pk-int-to-bigint", "ALTER TABLE t ALTER COLUMN id TYPE bigint", family=_TYPE),
+    # A column in a foreign key: the key is dropped and added again (validated again when the
+    # type really changes), on either side.
+    _f("type-referenced-key", "ALTER TABLE r ALTER COLUMN id TYPE bigint", FK, _TYPE),
+    _f("type-referenced-key-same", "ALTER TABLE r ALTER COLUMN id TYPE int", FK, _TYPE),
+    # The referenced table is read by the validation query's join: a sequential or an index
+    # scan, as the planner finds cheaper (PostgreSQL 18 reads it in full here, 15 does not).
+    _f(
+        "type-foreign-key-column",
+        "ALTER TABLE c ALTER COLUMN r_id TYPE bigint",
+        FK,
+        _TYPE,
+        planner_reads=True,
+    ),
+    _f(
+        "type-referenced-by-partitioned",
+        "ALTER TABLE acct ALTER COLUMN id TYPE bigint",
+        PACCT,
+        _TYPE,
+    ),
+    _f(
+        "type-foreign-key-column-partitioned",
+        "ALTER TABLE pa ALTER COLUMN acct_id TYPE bigint",
+        PACCT,
+        _TYPE,
+        planner_reads=True,
+    ),
     _f("type-int-to-smallint", "ALTER TABLE t ALTER COLUMN a TYPE smallint", family=_TYPE),
     _f("type-int-to-text", "ALTER TABLE t ALTER COLUMN a TYPE text", family=_TYPE),
     _f("type-int-same", "ALTER TABLE t ALTER COLUMN a TYPE integer", family=_TYPE),

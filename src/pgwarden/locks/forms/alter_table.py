@@ -134,6 +134,14 @@ FORMS = [
         P + FK,
         _CON,
     ),
+    _f(
+        "add-foreign-key-partitioned-not-valid",
+        "ALTER TABLE pa ADD CONSTRAINT pa_acct_fk2 FOREIGN KEY (acct_id) REFERENCES acct NOT VALID",
+        PACCT,
+        _CON,
+        min_pg=18,
+    ),
+    _f("drop-foreign-key-partitioned", "ALTER TABLE pa DROP CONSTRAINT pa_acct_fk", PACCT, _CON),
     _f("drop-check", "ALTER TABLE t DROP CONSTRAINT t_a_pos", CHK_NV, _CON),
     _f("drop-foreign-key", "ALTER TABLE c DROP CONSTRAINT c_r_fk", FK, _CON),
     _f(

@@ -97,6 +97,8 @@ FORMS = [
     _f("drop-table-referencing", "DROP TABLE c", FK),
     _f("drop-table-referenced-cascade", "DROP TABLE r CASCADE", FK),
     _f("drop-table-referenced-by-partitioned-cascade", "DROP TABLE acct CASCADE", PACCT),
+    _f("truncate-referenced-by-partitioned-cascade", "TRUNCATE acct CASCADE", PACCT),
+    _f("rename-referenced-by-partitioned", "ALTER TABLE acct RENAME TO acct2", PACCT),
     # A detached partition keeps its copy of the partitioned table's foreign key.
     _f(
         "drop-table-referenced-by-detached-partition-cascade",

@@ -1,7 +1,7 @@
 """Data statements: reads, writes, row locks, MERGE, COPY, with foreign keys and partitions."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, IDENT, SERIAL, P, T, V
+from pgwarden.locks.forms._setups import FK, IDENT, PACCT, SERIAL, P, T, V
 
 _DML = "Data statements (DML)"
 CASCADE = """
@@ -45,6 +45,19 @@ FORMS = [
     _f("insert-identity", "INSERT INTO ti (a) VALUES (1)", IDENT),
     _f("insert-default-values", "INSERT INTO ti DEFAULT VALUES", IDENT),
     _f("insert-partitioned", "INSERT INTO p VALUES (5, 5, 'x'), (6, 16, 'y')", P),
+    # One row: only the partition it is routed to is locked.
+    _f("insert-partitioned-one-row", "INSERT INTO pa VALUES (2, 1)", PACCT),
+    # The foreign-key check on a partitioned referencing table reads every partition.
+    _f(
+        "delete-referenced-by-partitioned",
+        "DELETE FROM acct WHERE id = 1",
+        PACCT + "DELETE FROM pa;\n",
+    ),
+    _f(
+        "update-referenced-by-partitioned",
+        "UPDATE acct SET id = 2 WHERE id = 1",
+        PACCT + "DELETE FROM pa;\n",
+    ),
     _f("update", "UPDATE t SET a = a + 1 WHERE id = 1"),
     _f("update-whole-table", "UPDATE t SET a = 0"),
     _f("update-from", "UPDATE c SET r2 = r.id FROM r WHERE r.id = c.r_id", FK),
