@@ -1,7 +1,7 @@
 """Data statements: reads, writes, row locks, MERGE, COPY, with foreign keys and partitions."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, IDENT, PACCT, SERIAL, P, T, V
+from pgwarden.locks.forms._setups import FK, IDENT, INH, PACCT, SERIAL, P, T, V
 
 _DML = "Data statements (DML)"
 CASCADE = """
@@ -45,6 +45,13 @@ FORMS = [
     _f("insert-identity", "INSERT INTO ti (a) VALUES (1)", IDENT),
     _f("insert-default-values", "INSERT INTO ti DEFAULT VALUES", IDENT),
     _f("insert-partitioned", "INSERT INTO p VALUES (5, 5, 'x'), (6, 16, 'y')", P),
+    # Rows go into the parent itself; a child is not locked (UPDATE and DELETE do lock it).
+    _f("insert-inheritance-parent", "INSERT INTO par VALUES (1, 1)", INH),
+    _f(
+        "update-inheritance-parent",
+        "UPDATE par SET a = 2",
+        INH + "INSERT INTO kid VALUES (1, 1);\n",
+    ),
     # One row: only the partition it is routed to is locked.
     _f("insert-partitioned-one-row", "INSERT INTO pa VALUES (2, 1)", PACCT),
     # The foreign-key check on a partitioned referencing table reads every partition.
