@@ -126,6 +126,10 @@ class TableDict(VersionedDict["QualifiedName", "Table"]):
         if self._changed is not None:
             self._changed.add(key)
 
+    def track_changes(self) -> None:
+        """Count changes from now on (a fresh dict reports None: unknown)."""
+        self._changed = set()
+
     def take_changed(self) -> set[QualifiedName] | None:
         """Keys changed since the last call (None: unknown, maybe all); starts a new count."""
         changed, self._changed = self._changed, set()

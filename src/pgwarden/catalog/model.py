@@ -183,16 +183,16 @@ class Catalog:
         Kept current from the tables changed since the last question: rebuilding it from
         every table after each change was a hot spot over a long migration history.
         """
-        state: tuple[TableDict, dict[QualifiedName, Any], dict[QualifiedName, set[Any]]]
+        state: tuple[TableDict, dict[QualifiedName, Any], dict[QualifiedName, Any], Any]
         state = self._refs
         changed = tables.take_changed()
         if state is None or state[0] is not tables or changed is None:
-            state = self._refs = (tables, {}, {})
+            state = self._refs = (tables, {}, {}, None)
             changed = set(tables)
-        _, index, sources = state
+        _, index, sources, shared = state
         for name in changed:  # drop what each table said before, add what it says now
             for referenced in sources.pop(name, ()):
-                group = index.get(referenced)
+                group = self._own_group(index, shared, referenced)
                 if group is not None:
                     group.pop(name, None)
             t = tables.get(name)
@@ -200,9 +200,35 @@ class Catalog:
                 continue
             for c in t.constraints.values():
                 if c.kind == "foreign_key" and c.references is not None:
-                    index.setdefault(c.references, {}).setdefault(name, []).append((t, c))
+                    group = self._own_group(index, shared, c.references)
+                    if group is None:
+                        group = index[c.references] = {}
+                    group.setdefault(name, []).append((t, c))
                     sources.setdefault(name, set()).add(c.references)
         return index
+
+    @staticmethod
+    def _own_group(
+        index: dict[QualifiedName, Any], shared: set[QualifiedName] | None, key: QualifiedName
+    ) -> dict[QualifiedName, list[Any]] | None:
+        """index[key], copied first if it is still shared with the catalog it came from."""
+        group: dict[QualifiedName, list[Any]] | None = index.get(key)
+        if group is not None and shared is not None and key in shared:
+            shared.discard(key)
+            group = index[key] = dict(group)
+        return group
+
+    def _borrow_fk_index(self, other: Catalog) -> None:
+        """Start from `other`'s foreign-key index (this catalog being its fresh copy), each
+        group copied when first changed: a down migration's copy would rebuild it from every
+        table otherwise. `other` must not change meanwhile (see scratch)."""
+        mine, theirs = self.tables, other.tables
+        if type(mine) is not TableDict or type(theirs) is not TableDict:
+            return
+        index = other._fk_index(theirs)
+        sources = other._refs[2]
+        self._refs = (mine, dict(index), dict(sources), set(index))
+        mine.track_changes()
 
     def owned_sequences(self, table: QualifiedName) -> list[QualifiedName]:
         """Sequences of the table's serial and identity columns."""
@@ -269,6 +295,7 @@ class Catalog:
         mine, theirs = self.indexes, copy.indexes
         if isinstance(mine, IndexDict) and isinstance(theirs, IndexDict):
             theirs.borrow_groups(mine)  # no regrouping per down migration
+        copy._borrow_fk_index(self)
         try:
             yield copy
         finally:
