@@ -159,3 +159,30 @@ def test_cli_cache_location_and_switches(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     assert lint(**{ENV_DIR: str(elsewhere)}) == first
     assert list(elsewhere.glob("v*/*.pack"))
+
+
+@pytest.mark.parametrize("rendered", [False, True])
+def test_a_damaged_entry_of_the_same_length_is_a_miss(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, rendered: bool
+) -> None:
+    """JSON output splices cached entries in without decoding them: one byte changed inside
+    an entry (its length intact) must still be caught, or the output would be broken."""
+    mig = tmp_path / "0001.sql"
+    mig.write_text("CREATE INDEX i ON t (a);\n")
+    fresh = as_json(lint_paths([str(tmp_path)], LintConfig(cache=False)))
+    lint_paths([str(tmp_path)], LintConfig())
+    (pack,) = cache_dir.glob("v*/*.pack")
+    data = pack.read_bytes()
+    at = data.index(b'"mode":"ShareLock"')
+    pack.write_bytes(data[:at] + b'"mode":"ShareLoc!"' + data[at + 18 :])
+    calls = {"n": 0}
+    real = pipeline.parse_item
+
+    def counting(*args: object) -> object:
+        calls["n"] += 1
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "parse_item", counting)
+    result = lint_paths([str(tmp_path)], LintConfig(), rendered=rendered)
+    assert as_json(result) == fresh
+    assert calls["n"] == 1  # linted again: the entry was a miss

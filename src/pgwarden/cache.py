@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import sys
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -123,28 +124,31 @@ Entry = tuple[int, int, str]  # a parse failure: line, column, message
 def encode_entry(result: FileOut | Entry) -> bytes:
     """One line (without its newline) for a file's result.
 
-    A file: `F<error findings> <length>\t` and its `--format json` entry (file_json); JSON
-    escapes newlines, and the length tells a line cut short from a whole one. A parse
-    failure: `E` and [line, column, message].
+    A file: `F<error findings> <length> <CRC-32>\t` and its `--format json` entry
+    (file_json), which JSON output splices in undecoded: the length and checksum tell a
+    damaged entry from a whole one (~3 ms for a corpus's 15 MB). JSON escapes newlines. A
+    parse failure: `E` and [line, column, message].
     """
     from pgwarden.report.json_out import dumps, file_json
 
     if isinstance(result, tuple):
         return b"E" + dumps(list(result))
     data = file_json(result)
-    return b"F%d %d\t%s" % (result.error_count(), len(data), data)
+    return b"F%d %d %d\t%s" % (result.error_count(), len(data), zlib.crc32(data), data)
 
 
-def split_entry(entry: bytes) -> tuple[int, memoryview] | Entry | None:
+def split_entry(entry: bytes, verify: bool = True) -> tuple[int, memoryview] | Entry | None:
     """(error findings, file JSON) of a file's entry, a parse failure's (line, column,
     message), or None for something else (a corrupt or cut entry). The JSON is a view of
-    `entry`, not a copy (a corpus's entries are ~15 MB)."""
+    `entry`, not a copy (a corpus's entries are ~15 MB). `verify`: check the checksum (not
+    needed again for an entry this run made or already checked)."""
     try:
         if entry[:1] == b"F":
             tab = entry.find(b"\t")
-            errors, size = entry[1:tab].split(b" ")
-            if tab > 0 and len(entry) - tab - 1 == int(size):
-                return int(errors), memoryview(entry)[tab + 1 :]
+            errors, size, crc = entry[1:tab].split(b" ")
+            data = memoryview(entry)[tab + 1 :]
+            if tab > 0 and len(data) == int(size) and (not verify or zlib.crc32(data) == int(crc)):
+                return int(errors), data
         elif entry[:1] == b"E":
             line, column, message = json.loads(entry[1:])
             if isinstance(line, int) and isinstance(column, int) and isinstance(message, str):

@@ -134,7 +134,7 @@ def run(
     if inputs is None:
         inputs = read_inputs(paths, config)
     items, schema = inputs.items, inputs.schema
-    cache = _open_cache(paths, config, items)
+    cache = _open_cache(paths, config, items, rendered)
     first = next((i for i, it in enumerate(items) if not it.done), len(items))
     result = LintResult()
     if first < len(items):
@@ -157,14 +157,7 @@ def _add(result: LintResult, it: _Item) -> None:
     if isinstance(it.out, ParseFailure):
         result.errors.append(it.out)
     elif result.rendered is None:
-        if it.out is None and it.encoded is not None:
-            from pgwarden.cache import decode_entry  # not imported by a run without cache
-
-            entry = decode_entry(it.encoded, it.source.display)
-            it.out = ParseFailure(it.source, *entry) if isinstance(entry, tuple) else entry
-        if isinstance(it.out, ParseFailure):
-            result.errors.append(it.out)
-        elif it.out is not None:
+        if it.out is not None:  # objects wanted: the cache and the worker decoded theirs
             result.files.append(it.out)
     elif it.done:
         from pgwarden.cache import encode_entry, split_entry
@@ -172,7 +165,7 @@ def _add(result: LintResult, it: _Item) -> None:
         if it.encoded is None:
             assert it.out is not None
             it.encoded = encode_entry(it.out)
-        parts = split_entry(it.encoded)
+        parts = split_entry(it.encoded, verify=False)  # made here, or checked when read
         if parts is None:  # cannot be: entries are checked when read
             raise ValueError(f"corrupt result for {it.source.display}")
         if len(parts) == 3:
@@ -182,18 +175,27 @@ def _add(result: LintResult, it: _Item) -> None:
             result.rendered.append(parts[1])
 
 
-def _open_cache(paths: list[str], config: LintConfig, items: list[_Item]) -> ResultCache | None:
-    """Look every file up in the cache (keys from read_inputs); None when caching is off."""
+def _open_cache(
+    paths: list[str], config: LintConfig, items: list[_Item], rendered: bool
+) -> ResultCache | None:
+    """Look every file up in the cache (keys from read_inputs); None when caching is off.
+
+    `rendered`: a hit is kept as stored (the JSON output splices it in); otherwise it is
+    decoded now, so that an entry that does not decode is a miss like any other.
+    """
     if not config.cache:
         return None
     from pgwarden.cache import ResultCache
 
     cache = ResultCache.open(paths, config)
     for it in items:
-        hit = cache.get_entry(it.key)
-        if hit is None:
+        if rendered:
+            it.encoded = cache.get_entry(it.key)
+        else:
+            hit = cache.get(it.key, it.source.display)
+            it.out = ParseFailure(it.source, *hit) if isinstance(hit, tuple) else hit
+        if not it.done:
             break  # later keys are chained to this one: recompute from here
-        it.encoded = hit  # decoded when needed (not at all for --format json)
     return cache
 
 
