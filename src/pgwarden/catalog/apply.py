@@ -370,6 +370,11 @@ def _drop(node: Any, cat: Catalog, new: bool) -> None:
             "OBJECT_FOREIGN_TABLE",
         ):
             name = list_qname(obj)
+            if enum_name(node.behavior) == "DROP_CASCADE":
+                for view in cat.dependent_views(name):  # dropped with it
+                    cat.tables.pop(view, None)
+                    for i in cat.indexes_of(view):
+                        cat.indexes.pop(i.name, None)
             t = cat.tables.pop(name, None)
             if t is not None:
                 for i in cat.indexes_of(name):

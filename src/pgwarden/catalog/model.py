@@ -230,6 +230,23 @@ class Catalog:
         self._refs = (mine, dict(index), dict(sources), set(index))
         mine.track_changes()
 
+    def dependent_views(self, name: QualifiedName) -> list[QualifiedName]:
+        """Views and materialized views that read `name`, directly or through each other, in
+        the tables' order (what DROP ... CASCADE drops with it). A scan: CASCADE is rare."""
+        readers: dict[QualifiedName, list[QualifiedName]] = {}
+        for t in self.tables.values():
+            if t.kind in ("view", "matview"):
+                for src in t.sources:
+                    readers.setdefault(src, []).append(t.name)
+        out: list[QualifiedName] = []
+        stack = [name]
+        while stack:
+            for v in readers.get(stack.pop(), ()):
+                if v not in out and v != name:
+                    out.append(v)
+                    stack.append(v)
+        return out
+
     def owned_sequences(self, table: QualifiedName) -> list[QualifiedName]:
         """Sequences of the table's serial and identity columns."""
         t = self.tables.get(table)

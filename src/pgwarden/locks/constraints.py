@@ -41,7 +41,7 @@ def add_constraint(
         if not_valid:
             eff.cause("not-valid:foreign-key", name, str(ref), column)
         elif not empty:
-            ctx.scan(eff, name, recurse=recurse)
+            ctx.scan(eff, name, recurse=recurse, children=False)  # keys are not inherited
             eff.scan(ref)  # the validation query joins every row to the referenced table
             eff.cause("validate:foreign-key", name, str(ref), column)
         eff.cause("foreign-key", name, str(ref), column)
@@ -69,7 +69,9 @@ def add_constraint(
                         "scan:set-not-null", name, "PRIMARY KEY USING INDEX sets NOT NULL", None
                     )
             return f"ADD {label} USING INDEX", M.AccessExclusiveLock
-        ctx.scan(eff, name, recurse=recurse)
+        # The index is built on the table and its partitions; a primary key also sets NOT
+        # NULL on inheritance children, reading them.
+        ctx.scan(eff, name, recurse=recurse, children=ct == "CONSTR_PRIMARY")
         eff.cause("index-build:constraint", name, label, column)
         if ct == "CONSTR_PRIMARY" and table is not None:
             for key in con.keys or ():
@@ -78,7 +80,7 @@ def add_constraint(
                     eff.cause("scan:set-not-null", name, "PRIMARY KEY sets NOT NULL", key.sval)
         return f"ADD {label}", M.AccessExclusiveLock
     if ct == "CONSTR_EXCLUSION":
-        ctx.scan(eff, name, recurse=recurse)
+        ctx.scan(eff, name, recurse=recurse, children=False)
         eff.cause("index-build:constraint", name, "EXCLUDE", column)
         eff.cause("exclusion-constraint", name, "", column)
         return "ADD EXCLUDE", M.AccessExclusiveLock

@@ -56,12 +56,14 @@ class Context:
         reason: str = "",
         *,
         recurse: bool = True,
+        children: bool = True,
         relkind: str | None = None,
         per_row: bool = False,
         partition_copy: bool = False,
     ) -> None:
-        """Lock a relation; with `recurse` (no ONLY) partitions and inheritance children too;
-        `per_row`: only for each row the statement writes (see RelationLock.per_row)."""
+        """Lock a relation; with `recurse` (no ONLY) partitions and, with `children`, also
+        inheritance children (what indexes and foreign keys never reach); `per_row`: only
+        for each row the statement writes (see RelationLock.per_row)."""
         effect.lock(
             name,
             mode,
@@ -80,10 +82,11 @@ class Context:
                     mode,
                     f"partition of {name}",
                     recurse=True,
+                    children=children,
                     per_row=per_row,
                     partition_copy=True,
                 )
-            for child in t.children:
+            for child in t.children if children else ():
                 self.lock(effect, child, mode, f"child of {name}", recurse=True, per_row=per_row)
 
     def lock_key_holder(
@@ -167,9 +170,18 @@ class Context:
                 effect.rewrites.append(part)
             effect.scan(part)
 
-    def scan(self, effect: Effect, name: QualifiedName, *, recurse: bool = True) -> None:
-        """A full read of `name` (and of its partitions and children)."""
-        for part in self.each_partition_tree(name) if recurse else [name]:
+    def scan(
+        self, effect: Effect, name: QualifiedName, *, recurse: bool = True, children: bool = True
+    ) -> None:
+        """A full read of `name` (and of its partitions and, with `children`, inheritance
+        children)."""
+        if not recurse:
+            tree = [name]
+        elif children:
+            tree = self.each_partition_tree(name)
+        else:
+            tree = [name, *self.each_partition(name)]
+        for part in tree:
             effect.scan(part)
 
     def read(
@@ -191,6 +203,10 @@ class Context:
             for rel in (name, *self.view_sources(name)):
                 if self.relkind(rel) != "view":
                     self.scan(effect, rel)
+
+    def dependent_views(self, name: QualifiedName) -> list[QualifiedName]:
+        """Views and materialized views that read `name`, directly or through each other."""
+        return self.catalog.dependent_views(name)
 
     def view_sources(self, name: QualifiedName) -> list[QualifiedName]:
         """Relations a view reads, through nested views (the rewriter locks them all)."""

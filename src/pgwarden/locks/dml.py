@@ -17,6 +17,7 @@ from pgwarden.catalog import QualifiedName
 from pgwarden.locks.context import Context, handles
 from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode as M
+from pgwarden.locks.pruning import kept_partitions
 from pgwarden.sql.nodes import cte_names, enum_name, qname, range_vars
 
 
@@ -34,7 +35,11 @@ def _reads(
     skip_ids = {id(skip)}
     for lc in getattr(node, "lockingClause", None) or ():
         skip_ids.update(id(rv) for rv in lc.lockedRels or ())
-    top = {id(rv) for rv in _from_items(getattr(node, "fromClause", None) or ())}
+    from_items = getattr(node, "fromClause", None) or ()
+    top = {id(rv) for rv in _from_items(from_items)}
+    # One table in FROM: its WHERE clause can prune partitions (see pruning).
+    where = getattr(node, "whereClause", None)
+    alone = next(iter(top)) if len(top) == 1 and len(from_items) == 1 and where else None
     for rv in range_vars(node):
         if id(rv) in skip_ids or (rv.schemaname is None and rv.relname in ctes):
             continue
@@ -43,7 +48,35 @@ def _reads(
             alias = rv.alias.aliasname if rv.alias is not None else rv.relname
             if not row_locked or alias in row_locked or rv.relname in row_locked:
                 m = M.RowShareLock
-        ctx.read(eff, qname(rv), m, "read")
+        if id(rv) == alone and rv.inh and _is_partitioned(ctx, qname(rv)):
+            ctx.read(eff, qname(rv), m, "read", recurse=False)
+            _lock_kept(ctx, eff, qname(rv), where, m)
+        else:
+            ctx.read(eff, qname(rv), m, "read", recurse=bool(rv.inh))
+
+
+def _is_partitioned(ctx: Context, name: QualifiedName) -> bool:
+    t = ctx.table(name)
+    return t is not None and t.kind == "partitioned"
+
+
+def _lock_kept(
+    ctx: Context, eff: Effect, name: QualifiedName, where: Any, mode: M
+) -> list[QualifiedName]:
+    """Lock the partitions below `name` that plan-time pruning keeps for `where` (all when it
+    cannot prune), as the planner does; returns those it pruned."""
+    t = ctx.table(name)
+    if t is None:
+        return []
+    kept = kept_partitions(ctx, name, where)
+    pruned: list[QualifiedName] = []
+    for part in t.partitions:
+        if kept is not None and part not in kept:
+            pruned.append(part)
+            continue
+        ctx.lock(eff, part, mode, f"partition of {name}", recurse=False, partition_copy=True)
+        pruned += _lock_kept(ctx, eff, part, where, mode)
+    return pruned
 
 
 def _from_items(items: Iterable[Any]) -> list[Any]:
@@ -95,9 +128,30 @@ def _write(kind: str, node: Any, ctx: Context) -> Effect:
     # An INSERT locks a partition when it routes a row to it (ExecFindPartition), and puts
     # nothing into inheritance children; the other statements plan every child and partition.
     routed = kind == "INSERT"
-    ctx.read(
-        eff, target, M.RowExclusiveLock, f"{kind} writes rows", recurse=bool(rv.inh) and not routed
-    )
+    where = getattr(node, "whereClause", None)
+    if kind in ("UPDATE", "DELETE") and rv.inh and _is_partitioned(ctx, target):
+        ctx.read(eff, target, M.RowExclusiveLock, f"{kind} writes rows", recurse=False)
+        pruned = _lock_kept(ctx, eff, target, where, M.RowExclusiveLock)
+        t = ctx.table(target)
+        moved = _set_columns(getattr(node, "targetList", None))
+        if pruned and t is not None and set(t.partition_key) & moved:
+            for part in pruned:  # a row whose key changes moves there (routed, per row)
+                ctx.lock(
+                    eff,
+                    part,
+                    M.RowExclusiveLock,
+                    f"partition of {target}: locked when an updated row moves to it",
+                    per_row=True,
+                    partition_copy=True,
+                )
+    else:
+        ctx.read(
+            eff,
+            target,
+            M.RowExclusiveLock,
+            f"{kind} writes rows",
+            recurse=bool(rv.inh) and not routed,
+        )
     if routed:
         for part in ctx.each_partition(target):
             ctx.lock(

@@ -25,16 +25,22 @@ def create_index(node: Any, ctx: Context) -> Effect:
     if node.concurrent:
         eff = Effect(kind=f"{label} CONCURRENTLY", transactional=False)
         ctx.lock(
-            eff, table, M.ShareUpdateExclusiveLock, "index built concurrently", recurse=recurse
+            eff,
+            table,
+            M.ShareUpdateExclusiveLock,
+            "index built concurrently",
+            recurse=recurse,
+            children=False,
         )
-        ctx.scan(eff, table, recurse=recurse)
+        ctx.scan(eff, table, recurse=recurse, children=False)
         eff.cause("index-build:concurrent", table, node.idxname or "")
         if t is not None and t.kind == "partitioned":
             eff.cause("concurrent-on-partitioned", table)
         return eff
     eff = Effect(kind=label)
-    ctx.lock(eff, table, M.ShareLock, "index build blocks writes", recurse=recurse)
-    ctx.scan(eff, table, recurse=recurse)
+    # A partitioned table's index has one on each partition; inheritance children get none.
+    ctx.lock(eff, table, M.ShareLock, "index build blocks writes", recurse=recurse, children=False)
+    ctx.scan(eff, table, recurse=recurse, children=False)
     eff.cause("index-build", table, node.idxname or "")
     return eff
 

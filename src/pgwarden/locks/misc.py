@@ -14,25 +14,45 @@ from pgwarden.sql.nodes import enum_name, list_qname, qname
 
 @handles("VacuumStmt")
 def vacuum(node: Any, ctx: Context) -> Effect:
+    """VACUUM [FULL] and ANALYZE: each table in the list, each partition of a partitioned one,
+    and from PostgreSQL 18 the inheritance children of a parent too unless ONLY is written
+    (before 18 ANALYZE only read them, for the parent's inheritance statistics)."""
     opts = {(d.defname or "").lower() for d in node.options or ()}
-    names = [qname(r.relation) for r in node.rels or () if r.relation is not None]
+    rels = [r.relation for r in node.rels or () if r.relation is not None]
+    full = node.is_vacuumcmd and "full" in opts
     if not node.is_vacuumcmd:
         eff = Effect(kind="ANALYZE")
-        for n in names:
-            ctx.lock(eff, n, M.ShareUpdateExclusiveLock, "ANALYZE")
-        return eff
-    if "full" in opts:
+    elif full:
         eff = Effect(kind="VACUUM FULL", transactional=False)
-        for n in names:
-            ctx.lock(eff, n, M.AccessExclusiveLock, "VACUUM FULL rewrites the table")
+    else:
+        eff = Effect(kind="VACUUM", transactional=False)
+    mode = M.AccessExclusiveLock if full else M.ShareUpdateExclusiveLock
+    reason = "VACUUM FULL rewrites the table" if full else eff.kind
+    # https://postgr.es/m/E1ssyeq-000e41-ON@gemulon.postgresql.org (ONLY; children, 18)
+    since18 = ctx.version >= 18
+    for rv in rels:
+        n = qname(rv)
+        only = since18 and not rv.inh
+        ctx.lock(eff, n, mode, reason, recurse=not only, children=since18)
+        tree = [n] if only else [n, *ctx.each_partition(n)]
+        if since18 and not only:
+            tree = ctx.each_partition_tree(n)
+        elif not node.is_vacuumcmd:
+            # What ANALYZE does not analyze itself it still samples for the parent's
+            # statistics: inheritance children before 18, partitions with ONLY.
+            t = ctx.table(n)
+            sampled = ctx.each_partition_tree(n)[1:] if only else (t.children if t else [])
+            for child in sampled:
+                ctx.lock(eff, child, M.AccessShareLock, "sampled for the parent's statistics")
+        if full:
             eff.rewrite(n, "rewrite:vacuum-full", "VACUUM FULL copies the table into new storage")
-        if not names:
-            eff.cause("rewrite:vacuum-full", None, "every table in the database")
-        return eff
-    eff = Effect(kind="VACUUM", transactional=False)
-    for n in names:
-        ctx.lock(eff, n, M.ShareUpdateExclusiveLock, "VACUUM")
-        eff.scan(n)
+            for part in tree[1:]:
+                if part not in eff.rewrites:
+                    eff.rewrites.append(part)
+        elif node.is_vacuumcmd:
+            eff.scan(n)
+    if full and not rels:
+        eff.cause("rewrite:vacuum-full", None, "every table in the database")
     return eff
 
 

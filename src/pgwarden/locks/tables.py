@@ -118,6 +118,15 @@ def drop(node: Any, ctx: Context) -> Effect:
                 _drop_index(node, ctx, eff, name)
                 continue
             ctx.lock(eff, name, M.AccessExclusiveLock, label)
+            if cascade:
+                for view in ctx.dependent_views(name):
+                    ctx.lock(
+                        eff,
+                        view,
+                        M.AccessExclusiveLock,
+                        f"reads {name}: dropped with it (CASCADE)",
+                        recurse=False,
+                    )
             t = ctx.table(name)
             if t is not None and t.parent is not None:
                 # Dropping a partition or inheritance child changes its parent's catalog

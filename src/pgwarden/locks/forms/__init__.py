@@ -36,10 +36,10 @@ class Form:
 
 def all_forms() -> list[Form]:
     """Every verified form, in documentation order; ids are unique."""
-    from pgwarden.locks.forms import alter_columns, alter_table, ddl, dml, maintenance
+    from pgwarden.locks.forms import alter_columns, alter_table, ddl, dml, maintenance, tree
 
     out: list[Form] = []
-    for mod in (alter_columns, alter_table, ddl, maintenance, dml):
+    for mod in (alter_columns, alter_table, ddl, maintenance, dml, tree):
         out.extend(mod.FORMS)
     return out
 
