@@ -373,3 +373,32 @@ def test_forms_are_many_unique_and_modelled() -> None:
         for version in SUPPORTED_VERSIONS:
             if f.runs_on(version):
                 assert not predict(f, version, cat).unknown, (f.id, version)
+
+
+@pytest.mark.parametrize(
+    ("sql", "schema"),
+    [
+        ("DROP FUNCTION f() CASCADE", "CREATE TABLE tf (id int);"),
+        ("DROP EXTENSION postgis CASCADE", ""),
+        (
+            "DROP SEQUENCE s CASCADE",
+            "CREATE SEQUENCE s; CREATE TABLE tq (id int DEFAULT nextval('s'));",
+        ),
+    ],
+)
+def test_cascade_to_unknown_dependents_is_unknown(sql: str, schema: str) -> None:
+    """CASCADE drops defaults, triggers and columns the catalog cannot tie to the object (a
+    function in a default, a sequence another table's default calls): unknown, never safe."""
+    eff = effect(sql, schema or T)
+    assert eff.unknown and "does not know which" in eff.note
+    assert not effect(sql.replace(" CASCADE", ""), schema or T).unknown
+
+
+def test_sequence_functions_are_found_only_when_the_text_names_them() -> None:
+    (st,) = _statements("SELECT setval('s', 10)").statements
+    cat = catalog("CREATE SEQUENCE s;")
+    seen = analyze(st.node, Context(cat, 18, text=st.text))
+    assert modes(seen) == {"s": M.RowExclusiveLock}
+    # The text is a pre-check only: a text that does not name a sequence function skips the walk.
+    blind = analyze(st.node, Context(cat, 18, text="SELECT 1"))
+    assert modes(blind) == {}

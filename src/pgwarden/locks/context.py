@@ -19,6 +19,8 @@ class Context:
     version: int = DEFAULT_PG_VERSION
     # Session settings known to be in force (lower-case names), e.g. {"timezone": "UTC"}.
     settings: dict[str, str] = field(default_factory=dict)
+    # The statement's text, when known: cheap checks before walking a whole query tree.
+    text: str | None = None
 
     def setting(self, name: str) -> str | None:
         return self.settings.get(name.lower())
@@ -203,6 +205,21 @@ class Context:
             for rel in (name, *self.view_sources(name)):
                 if self.relkind(rel) != "view":
                     self.scan(effect, rel)
+
+    def referencing(self, name: QualifiedName) -> list[tuple[Table, Any]]:
+        """Foreign keys pointing at `name`, and at each partitioned table above it: those have
+        a copy pointing at this partition (what a DELETE or TRUNCATE on it checks)."""
+        out = list(self.catalog.referencing(name))
+        t = self.table(name)
+        seen = {name}
+        while t is not None and t.parent is not None and t.parent not in seen:
+            up = self.table(t.parent)
+            if up is None or t.name not in up.partitions:
+                break  # an inheritance parent: its keys are not copied
+            seen.add(up.name)
+            out += self.catalog.referencing(up.name)
+            t = up
+        return out
 
     def dependent_views(self, name: QualifiedName) -> list[QualifiedName]:
         """Views and materialized views that read `name`, directly or through each other."""

@@ -18,7 +18,7 @@ from pgwarden.locks.context import Context, handles
 from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode as M
 from pgwarden.locks.pruning import kept_partitions
-from pgwarden.sql.nodes import cte_names, enum_name, qname, range_vars
+from pgwarden.sql.nodes import cte_names, enum_name, iter_nodes, qname, range_vars
 
 
 def _reads(
@@ -53,6 +53,36 @@ def _reads(
             _lock_kept(ctx, eff, qname(rv), where, m)
         else:
             ctx.read(eff, qname(rv), m, "read", recurse=bool(rv.inh))
+
+
+_SEQUENCE_FUNCTIONS = {"nextval": M.RowExclusiveLock, "setval": M.RowExclusiveLock}
+_SEQUENCE_FUNCTIONS["currval"] = M.AccessShareLock
+
+
+def _sequence_calls(node: Any, ctx: Context, eff: Effect) -> None:
+    """nextval('s') and setval('s', ...) lock the sequence ROW EXCLUSIVE, currval ACCESS
+    SHARE (a literal name, or one cast to regclass; others cannot be known)."""
+    text = ctx.text.lower() if ctx.text is not None else None
+    if text is not None and not any(f in text for f in _SEQUENCE_FUNCTIONS):
+        return  # most statements: no walk through the whole tree
+    from pglast import ast
+
+    for call in iter_nodes(node):
+        if type(call) is not ast.FuncCall or not call.funcname or not call.args:
+            continue
+        mode = _SEQUENCE_FUNCTIONS.get(getattr(call.funcname[-1], "sval", ""))
+        arg = call.args[0]
+        if type(arg) is ast.TypeCast:
+            arg = arg.arg
+        name = (
+            getattr(getattr(arg, "val", None), "sval", None) if type(arg) is ast.A_Const else None
+        )
+        if mode is None or not name:
+            continue
+        parts = name.split(".")
+        seq = QualifiedName(parts[-2] if len(parts) > 1 else "public", parts[-1].lower())
+        verb = getattr(call.funcname[-1], "sval", "")
+        eff.lock(seq, mode, relkind="sequence", new=ctx.is_new(seq), reason=f"{verb}()")
 
 
 def _is_partitioned(ctx: Context, name: QualifiedName) -> bool:
@@ -106,6 +136,7 @@ def select(node: Any, ctx: Context) -> Effect:
                 break
             row_locked.update(rv.relname for rv in lc.lockedRels)
     _reads(node, ctx, eff, row_locked=row_locked)
+    _sequence_calls(node, ctx, eff)
     if node.intoClause is not None:
         # SELECT INTO creates a table from the query, like CREATE TABLE AS: a full read.
         eff.kind = "SELECT INTO"
@@ -125,6 +156,7 @@ def _write(kind: str, node: Any, ctx: Context) -> Effect:
     rv = node.relation
     target = qname(rv)
     _reads(node, ctx, eff, skip=rv)
+    _sequence_calls(node, ctx, eff)
     # An INSERT locks a partition when it routes a row to it (ExecFindPartition), and puts
     # nothing into inheritance children; the other statements plan every child and partition.
     routed = kind == "INSERT"
@@ -253,8 +285,8 @@ def _referencing(
     if target in seen:
         return
     seen.add(target)
-    for other, fk in ctx.catalog.referencing(target):
-        refcols = set(fk.ref_columns or ctx.catalog.key_columns(target))
+    for other, fk in ctx.referencing(target):
+        refcols = set(fk.ref_columns or ctx.catalog.key_columns(fk.references or target))
         if columns is not None and not columns & refcols:
             continue
         act = fk.on_delete if action == "delete" else fk.on_update

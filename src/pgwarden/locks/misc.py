@@ -189,6 +189,13 @@ def alter_sequence(node: Any, ctx: Context) -> Effect:
     eff = Effect(kind="ALTER SEQUENCE")
     name = qname(node.sequence)
     eff.lock(name, M.ShareRowExclusiveLock, relkind="sequence", new=ctx.is_new(name))
+    for opt in node.options or ():
+        if opt.defname == "owned_by" and opt.arg and len(opt.arg) >= 2:
+            # OWNED BY table.column opens the table to check the column.
+            *tbl, _col = [getattr(x, "sval", "") for x in opt.arg]
+            if tbl != ["none"]:
+                owner = QualifiedName(tbl[-2] if len(tbl) > 1 else "public", tbl[-1])
+                ctx.lock(eff, owner, M.AccessShareLock, "OWNED BY checks the column", recurse=False)
     return eff
 
 

@@ -112,6 +112,7 @@ def simulate(
     for stmt in statements:
         node = stmt.node
         kind = stmt.kind
+        ctx.text = stmt.text
         effect = analyze(node, ctx)
         in_tx = in_block or assume_in_transaction
         a = Analysed(

@@ -161,6 +161,8 @@ def drop(node: Any, ctx: Context) -> Effect:
                             M.AccessExclusiveLock,
                             f"its foreign key to {name} is dropped (CASCADE)",
                         )
+            if rt == "OBJECT_SEQUENCE" and cascade:
+                _sequence_dependents(ctx, eff, name)
             eff.cause(f"compat:drop-{relkind}", name)
         return eff
     if rt == "OBJECT_SCHEMA":
@@ -169,14 +171,44 @@ def drop(node: Any, ctx: Context) -> Effect:
             schema = obj.sval if hasattr(obj, "sval") else str(obj)
             eff.cause("compat:drop-schema", QualifiedName(schema, "*"))
             if cascade:
-                for t in list(ctx.catalog.tables.values()):
-                    if t.name.schema == schema:
-                        ctx.lock(
-                            eff, t.name, M.AccessExclusiveLock, "DROP SCHEMA CASCADE", recurse=False
-                        )
+                inside = [t.name for t in ctx.catalog.tables.values() if t.name.schema == schema]
+                for name in inside:
+                    ctx.lock(eff, name, M.AccessExclusiveLock, "DROP SCHEMA CASCADE", recurse=False)
+                for name in inside:  # what depends on them from other schemas goes too
+                    for other, _ in ctx.catalog.referencing(name):
+                        if other.name.schema != schema:
+                            ctx.lock_key_holder(
+                                eff,
+                                other.name,
+                                M.AccessExclusiveLock,
+                                f"its foreign key to {name} is dropped (CASCADE)",
+                            )
+                    for view in ctx.dependent_views(name):
+                        if view.schema != schema:
+                            ctx.lock(
+                                eff,
+                                view,
+                                M.AccessExclusiveLock,
+                                f"reads {name}: dropped with it (CASCADE)",
+                                recurse=False,
+                            )
         return eff
     if rt == "OBJECT_TYPE" or rt == "OBJECT_DOMAIN":
-        return Effect(kind=f"DROP {'TYPE' if rt == 'OBJECT_TYPE' else 'DOMAIN'}")
+        eff = Effect(kind=f"DROP {'TYPE' if rt == 'OBJECT_TYPE' else 'DOMAIN'}")
+        if cascade:  # the columns of that type are dropped with it
+            for obj in node.objects or ():
+                names = getattr(obj, "names", None) or obj
+                typ = getattr(names[-1], "sval", "")
+                for t in list(ctx.catalog.tables.values()):
+                    for col in t.columns.values():
+                        if col.type_name == typ:
+                            ctx.lock(
+                                eff,
+                                t.name,
+                                M.AccessExclusiveLock,
+                                f"column {col.name} of type {typ} is dropped (CASCADE)",
+                            )
+        return eff
     if rt == "OBJECT_TRIGGER":
         eff = Effect(kind="DROP TRIGGER")
         for obj in node.objects or ():
@@ -212,8 +244,34 @@ def drop(node: Any, ctx: Context) -> Effect:
                 eff.note = "the statistics object's table is unknown to pgwarden"
         return eff
     if rt in _HARMLESS_DROPS:
-        return Effect(kind=f"DROP {rt.removeprefix('OBJECT_').replace('_', ' ')}")
+        eff = Effect(kind=f"DROP {rt.removeprefix('OBJECT_').replace('_', ' ')}")
+        if cascade:  # defaults, triggers, indexes, columns built on it go too: which is unknown
+            eff.unknown = True
+            eff.note = (
+                f"{eff.kind} CASCADE also drops what depends on it (column defaults, triggers, "
+                "indexes, columns), under ACCESS EXCLUSIVE on their tables: pgwarden does not "
+                "know which"
+            )
+        return eff
     return Effect(kind=f"DROP {rt}", unknown=True, note=f"DROP of {rt} is not modelled")
+
+
+def _sequence_dependents(ctx: Context, eff: Effect, seq: QualifiedName) -> None:
+    """DROP SEQUENCE ... CASCADE drops the column defaults that call nextval() on it: the
+    owning column's table is known; another table's default is not."""
+    owners = [
+        t.name
+        for t in ctx.catalog.tables.values()
+        if any(c.sequence == seq for c in t.columns.values())
+    ]
+    for owner in owners:
+        ctx.lock(eff, owner, M.AccessExclusiveLock, f"its default on {seq} is dropped (CASCADE)")
+    if not owners:
+        eff.unknown = True
+        eff.note = (
+            f"DROP SEQUENCE CASCADE also drops the column defaults that use {seq}, under ACCESS "
+            "EXCLUSIVE on their tables: pgwarden does not know which"
+        )
 
 
 class _S:
@@ -279,7 +337,7 @@ def truncate(node: Any, ctx: Context) -> Effect:
                         reason="RESTART IDENTITY",
                     )
         if cascade:
-            for other, _ in ctx.catalog.referencing(name):
+            for other, _ in ctx.referencing(name):
                 ctx.lock(
                     eff, other.name, M.AccessExclusiveLock, f"emptied by TRUNCATE {name} CASCADE"
                 )
@@ -330,14 +388,14 @@ def rename(node: Any, ctx: Context) -> Effect:
         "sequence": "sequence",
         "foreign": "foreign",
     }.get(kind)
-    ctx.lock(
-        eff,
-        name,
-        M.AccessExclusiveLock,
-        eff.kind,
-        recurse=kind in ("column", "constraint"),
-        relkind=relkind,
-    )
+    recurse = kind == "column"
+    if kind == "constraint":
+        # An inherited CHECK (or NOT NULL) is renamed on the children too; a key is not
+        # (each partition's copy keeps its own name).
+        t = ctx.table(name)
+        con = t.constraints.get(node.subname or "") if t is not None else None
+        recurse = con is None or con.kind in ("check", "not_null")
+    ctx.lock(eff, name, M.AccessExclusiveLock, eff.kind, recurse=recurse, relkind=relkind)
     if kind in ("table", "column", "view"):
         eff.cause(f"compat:rename-{kind}", name, node.newname or "", node.subname)
     return eff

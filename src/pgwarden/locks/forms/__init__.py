@@ -36,10 +36,18 @@ class Form:
 
 def all_forms() -> list[Form]:
     """Every verified form, in documentation order; ids are unique."""
-    from pgwarden.locks.forms import alter_columns, alter_table, ddl, dml, maintenance, tree
+    from pgwarden.locks.forms import (
+        alter_columns,
+        alter_table,
+        ddl,
+        dependencies,
+        dml,
+        maintenance,
+        tree,
+    )
 
     out: list[Form] = []
-    for mod in (alter_columns, alter_table, ddl, maintenance, dml, tree):
+    for mod in (alter_columns, alter_table, ddl, maintenance, dml, tree, dependencies):
         out.extend(mod.FORMS)
     return out
 

@@ -1,0 +1,107 @@
+"""What a statement reaches through dependencies: CASCADE through types, domains, schemas and
+sequences, sequence functions in queries, foreign keys pointing at a partition's parent."""
+
+from pgwarden.locks.forms import Form
+from pgwarden.locks.forms._setups import FK, PACCT, PREF, SERIAL, P, T, V
+
+_DEP = "Dependent objects"
+
+
+def _f(id: str, sql: str, setup: str = T, **kw: object) -> Form:
+    return Form(id, sql, setup, _DEP, **kw)  # type: ignore[arg-type]
+
+
+ENUM = """
+CREATE TYPE mood AS ENUM ('a', 'b');
+CREATE TABLE te (id int, m mood);
+INSERT INTO te VALUES (1, 'a');
+"""
+DOM = """
+CREATE DOMAIN posint AS int CHECK (VALUE > 0);
+CREATE TABLE td (id int, n posint);
+INSERT INTO td VALUES (1, 1);
+"""
+SEQ = """
+CREATE SEQUENCE s;
+CREATE TABLE tq (id int DEFAULT nextval('s'), a int);
+INSERT INTO tq (a) VALUES (1);
+"""
+SCH = """
+CREATE SCHEMA s2;
+CREATE TABLE s2.a (id int PRIMARY KEY);
+CREATE TABLE s2.b (id int REFERENCES s2.a);
+CREATE TABLE c2 (id int REFERENCES s2.a);
+"""
+CHAIN = """
+CREATE TABLE a (id int PRIMARY KEY);
+CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a ON DELETE CASCADE);
+CREATE TABLE c (id int PRIMARY KEY, b_id int REFERENCES b ON DELETE CASCADE);
+INSERT INTO a VALUES (1); INSERT INTO b VALUES (1, 1); INSERT INTO c VALUES (1, 1);
+"""
+TRG_FN = "CREATE FUNCTION trg_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n"
+SELF = """
+CREATE TABLE tree (id int PRIMARY KEY, parent int REFERENCES tree);
+INSERT INTO tree VALUES (1, NULL), (2, 1);
+"""
+PASETNULL = PACCT.replace("REFERENCES acct)", "REFERENCES acct ON DELETE SET NULL)")
+FORMS = [
+    _f("drop-owned-sequence-cascade", "DROP SEQUENCE ts_ser_id_seq CASCADE", SERIAL),
+    _f("insert-nextval", "INSERT INTO tq (id, a) VALUES (nextval('s'), 2)", SEQ),
+    _f("drop-type-cascade", "DROP TYPE mood CASCADE", ENUM),
+    _f("drop-domain-cascade", "DROP DOMAIN posint CASCADE", DOM),
+    _f("drop-schema-cascade", "DROP SCHEMA s2 CASCADE", SCH),
+    _f("delete-chain-cascade", "DELETE FROM a WHERE id = 1", CHAIN),
+    _f("delete-self-referenced", "DELETE FROM tree WHERE id = 2", SELF),
+    _f("delete-referenced-set-null-partitioned", "DELETE FROM acct WHERE id = 1", PASETNULL),
+    _f(
+        "insert-on-conflict-update",
+        "INSERT INTO c (id, r_id) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET r_id = 2",
+        FK,
+    ),
+    _f("create-view-partitioned", "CREATE VIEW vp AS SELECT * FROM p", P),
+    _f("create-matview-partitioned", "CREATE MATERIALIZED VIEW mvp AS SELECT * FROM p", P),
+    _f(
+        "refresh-matview-partitioned",
+        "REFRESH MATERIALIZED VIEW mvp",
+        P + "CREATE MATERIALIZED VIEW mvp AS SELECT * FROM p;\n",
+    ),
+    _f("comment-partitioned", "COMMENT ON TABLE p IS 'x'", P),
+    _f("grant-partitioned", "GRANT SELECT ON p TO PUBLIC", P),
+    _f(
+        "rename-constraint-partitioned",
+        "ALTER TABLE pa RENAME CONSTRAINT pa_acct_fk TO pa_fk2",
+        PACCT,
+    ),
+    _f("create-statistics-partitioned", "CREATE STATISTICS st ON id, k FROM p", P),
+    _f(
+        "add-generated-partitioned",
+        "ALTER TABLE p ADD COLUMN g int GENERATED ALWAYS AS (k * 2) STORED",
+        P,
+    ),
+    _f("alter-sequence-owned-by", "ALTER SEQUENCE s OWNED BY tq.id", SEQ),
+    _f("select-nextval", "SELECT nextval('s')", SEQ),
+    _f("select-setval", "SELECT setval('s', 10)", SEQ),
+    _f("create-policy-partitioned", "CREATE POLICY pol ON p USING (k > 0)", P),
+    _f(
+        "instead-of-trigger-view",
+        "CREATE TRIGGER vtr INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION trg_fn()",
+        V + TRG_FN,
+    ),
+    _f("disable-trigger-all-fk", "ALTER TABLE c DISABLE TRIGGER ALL", FK),
+    _f("enable-trigger-all-referenced", "ALTER TABLE r DISABLE TRIGGER ALL", FK),
+    _f(
+        "drop-constraint-fk-cascade-partition",
+        "ALTER TABLE pk DROP CONSTRAINT pk_pkey CASCADE",
+        PREF,
+    ),
+    _f("truncate-partition-referenced", "TRUNCATE pk1 CASCADE", PREF),
+    _f("delete-partition-referenced", "DELETE FROM pk1 WHERE id = 1", PREF),
+    _f("alter-domain-drop-constraint", "ALTER DOMAIN posint DROP CONSTRAINT posint_check", DOM),
+    _f("type-enum-to-text", "ALTER TABLE te ALTER COLUMN m TYPE text", ENUM),
+    _f("drop-view-with-rule", "DROP VIEW v", V),
+    _f(
+        "create-or-replace-view-partitioned",
+        "CREATE OR REPLACE VIEW vp AS SELECT * FROM p",
+        P + "CREATE VIEW vp AS SELECT * FROM p;\n",
+    ),
+]
