@@ -393,6 +393,7 @@ def _drop(node: Any, cat: Catalog, new: bool) -> None:
             cat.enums.pop(list_qname(obj), None)
         elif rt == "OBJECT_DOMAIN":
             cat.domains.pop(list_qname(obj), None)
+            cat.domain_bases.pop(list_qname(obj), None)
         elif rt == "OBJECT_STATISTIC_EXT":
             cat.statistics.pop(list_qname(obj), None)
         elif rt == "OBJECT_TRIGGER":
@@ -527,6 +528,9 @@ def _alter_enum(node: Any, cat: Catalog, new: bool) -> None:
 def _domain(node: Any, cat: Catalog, new: bool) -> None:
     has = any(enum_name(c.contype) == "CONSTR_CHECK" for c in node.constraints or ())
     cat.domains[list_qname(node.domainname)] = has
+    base, mods, array = type_name(node.typeName)
+    if not array:
+        cat.domain_bases[list_qname(node.domainname)] = (base, mods)
 
 
 @applies("AlterDomainStmt")

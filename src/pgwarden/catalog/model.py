@@ -136,6 +136,8 @@ class Catalog:
     indexes: dict[QualifiedName, Index] = field(default_factory=dict)
     enums: dict[QualifiedName, list[str]] = field(default_factory=dict)
     domains: dict[QualifiedName, bool] = field(default_factory=dict)  # -> has constraints
+    # domain -> its base type (canonical name, typmods): a domain to its base type relabels
+    domain_bases: dict[QualifiedName, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
     types: set[QualifiedName] = field(default_factory=set)
     schemas: set[str] = field(default_factory=lambda: {"public"})
     functions: set[QualifiedName] = field(default_factory=set)

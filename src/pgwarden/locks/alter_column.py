@@ -227,6 +227,9 @@ def alter_type(
         version=ctx.version,
         timezone=ctx.setting("timezone"),
     )
+    base = ctx.catalog.domain_bases.get(QualifiedName("public", col.type_name))
+    if reason is not None and base == (new, new_mods) and using is None and not new_array:
+        reason = None  # a domain to its own base type: a relabel, no check, no rewrite
     if col.array != new_array and reason is None:
         reason = "array-ness changes"
     dom = ctx.catalog.domains.get(list_qname(cmd.def_.typeName.names or ()))

@@ -98,6 +98,8 @@ FORMS = [
     _f("delete-partition-referenced", "DELETE FROM pk1 WHERE id = 1", PREF),
     _f("alter-domain-drop-constraint", "ALTER DOMAIN posint DROP CONSTRAINT posint_check", DOM),
     _f("type-enum-to-text", "ALTER TABLE te ALTER COLUMN m TYPE text", ENUM),
+    _f("type-domain-to-base", "ALTER TABLE td ALTER COLUMN n TYPE int", DOM),
+    _f("type-base-to-domain", "ALTER TABLE td ALTER COLUMN id TYPE posint", DOM),
     _f("drop-view-with-rule", "DROP VIEW v", V),
     _f(
         "create-or-replace-view-partitioned",
