@@ -7,7 +7,15 @@ from dataclasses import replace
 from typing import Any
 
 from pgwarden.catalog.model import Catalog, Column, Constraint, Index, QualifiedName, Table
-from pgwarden.sql.nodes import cte_names, enum_name, list_qname, qname, range_vars, type_name
+from pgwarden.sql.nodes import (
+    cte_names,
+    enum_name,
+    iter_nodes,
+    list_qname,
+    qname,
+    range_vars,
+    type_name,
+)
 
 Applier = Callable[[Any, Catalog, bool], None]
 SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"})
@@ -249,6 +257,9 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
                 _add_constraint_index(cat, t, con)
             _own_sequences(cat, t, new)
         elif sub == "AT_DropColumn":
+            if enum_name(cmd.behavior) == "DROP_CASCADE":
+                for view in cat.views_using_column(name, cmd.name):
+                    cat.tables.pop(view, None)
             _drop_sequence_of(cat, t.columns.pop(cmd.name, None))
         elif sub == "AT_AddIdentity" and cmd.name in t.columns:
             t.columns[cmd.name].identity = True
@@ -465,6 +476,21 @@ def _sources(query: Any) -> list[QualifiedName]:
     return out
 
 
+def _columns_used(query: Any) -> frozenset[str] | None:
+    """Column names a query mentions; None when it selects `*` (it then uses every column the
+    table had: dropping any of them drops the view)."""
+    names: set[str] = set()
+    for n in iter_nodes(query):
+        kind = type(n).__name__
+        if kind == "A_Star":
+            return None
+        if kind == "ColumnRef" and n.fields:
+            last = getattr(n.fields[-1], "sval", None)
+            if last:
+                names.add(last)
+    return frozenset(names)
+
+
 @applies("ViewStmt")
 def _view(node: Any, cat: Catalog, new: bool) -> None:
     name = qname(node.view)
@@ -472,6 +498,7 @@ def _view(node: Any, cat: Catalog, new: bool) -> None:
     if t is None:
         t = cat.tables[name] = Table(name, "view", new=new)
     t.sources = _sources(node.query)
+    t.view_columns = _columns_used(node.query)
 
 
 @applies("CreateTableAsStmt")
@@ -482,6 +509,7 @@ def _ctas(node: Any, cat: Catalog, new: bool) -> None:
         cat.tables[name] = Table(name, kind, new=new)
         if kind == "matview":
             cat.tables[name].sources = _sources(node.query)
+            cat.tables[name].view_columns = _columns_used(node.query)
 
 
 @applies("CreateTrigStmt")

@@ -78,6 +78,8 @@ class Table:
     partition_key: tuple[str, ...] = ()  # PARTITION BY columns (expressions: empty)
     partition_bound: Any = field(default=None, compare=False, repr=False)  # pglast bound
     sources: list[QualifiedName] = field(default_factory=list)  # relations a view reads
+    # Column names a view's query mentions (None: it selects `*`, so every column it saw)
+    view_columns: frozenset[str] | None = None
     triggers: dict[str, bool] = field(default_factory=dict)  # name -> FOR EACH ROW
     tablespace: str | None = None  # None: the database default
     access_method: str | None = None  # None: default_table_access_method (heap)
@@ -231,6 +233,21 @@ class Catalog:
         sources = other._refs[2]
         self._refs = (mine, dict(index), dict(sources), set(index))
         mine.track_changes()
+
+    def views_using_column(self, table: QualifiedName, column: str) -> list[QualifiedName]:
+        """Views and materialized views that read `table` and may use `column` (their query
+        names a column so called, or selects `*`), then the views reading those."""
+        direct = [
+            t.name
+            for t in self.tables.values()
+            if t.kind in ("view", "matview")
+            and table in t.sources
+            and (t.view_columns is None or column in t.view_columns)
+        ]
+        out = list(direct)
+        for v in direct:
+            out += [w for w in self.dependent_views(v) if w not in out]
+        return out
 
     def dependent_views(self, name: QualifiedName) -> list[QualifiedName]:
         """Views and materialized views that read `name`, directly or through each other, in

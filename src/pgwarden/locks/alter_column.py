@@ -151,6 +151,14 @@ def drop_column(
     if col is not None and col.sequence is not None:
         _lock_sequence(ctx, eff, col.sequence, M.AccessExclusiveLock, "owned sequence is dropped")
     if enum_name(cmd.behavior) == "DROP_CASCADE":
+        for view in ctx.catalog.views_using_column(name, colname):
+            ctx.lock(
+                eff,
+                view,
+                M.AccessExclusiveLock,
+                f"uses {name}.{colname}: dropped with it (CASCADE)",
+                recurse=False,
+            )
         for other, fk in ctx.catalog.referencing(name):
             refcols = fk.ref_columns or ctx.catalog.key_columns(name)
             if colname in refcols and other.name != name:

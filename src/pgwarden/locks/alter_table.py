@@ -168,7 +168,8 @@ def alter_table(node: Any, ctx: Context) -> Effect:
         labels.append(label)
         mode = max(mode, m)
         if recurse and _recurses(sub, cmd, table, ctx.version):
-            child_mode = m if child_mode is None else max(child_mode, m)
+            cm = _child_mode(sub, cmd, table, m, ctx.version)
+            child_mode = cm if child_mode is None else max(child_mode, cm)
     if labels:
         eff.kind = f"{what} " + ", ".join(dict.fromkeys(labels))
     relkind = {
@@ -183,6 +184,22 @@ def alter_table(node: Any, ctx: Context) -> Effect:
     if table is None and not ctx.catalog.tables.get(name):
         eff.cause("catalog:unknown-table", name)
     return eff
+
+
+def _child_mode(sub: str, cmd: Any, table: Table | None, mode: M, version: int) -> M:
+    """The lock a partition gets: before 18 a UNIQUE, PRIMARY KEY or EXCLUDE constraint builds
+    its index on each partition under SHARE (DefineIndex), unless a primary key must also set
+    NOT NULL on them; from 18 every ADD CONSTRAINT visits them with the table's lock."""
+    if sub != "AT_AddConstraint" or version >= 18 or table is None or table.kind != "partitioned":
+        return mode
+    ct = enum_name(cmd.def_.contype)
+    if ct not in ("CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_EXCLUSION"):
+        return mode
+    if ct == "CONSTR_PRIMARY":
+        keys = [getattr(k, "sval", "") for k in cmd.def_.keys or ()]
+        if any(not (c := table.columns.get(k)) or not c.not_null for k in keys):
+            return mode
+    return M.ShareLock
 
 
 def _recurses(sub: str, cmd: Any, table: Table | None, version: int) -> bool:

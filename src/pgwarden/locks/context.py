@@ -206,19 +206,24 @@ class Context:
                 if self.relkind(rel) != "view":
                     self.scan(effect, rel)
 
+    def partition_ancestors(self, name: QualifiedName) -> list[QualifiedName]:
+        """The partitioned tables `name` is a partition of, nearest first."""
+        out: list[QualifiedName] = []
+        t = self.table(name)
+        while t is not None and t.parent is not None and t.parent not in out:
+            up = self.table(t.parent)
+            if up is None or t.name not in up.partitions:
+                break  # an inheritance parent
+            out.append(up.name)
+            t = up
+        return out
+
     def referencing(self, name: QualifiedName) -> list[tuple[Table, Any]]:
         """Foreign keys pointing at `name`, and at each partitioned table above it: those have
         a copy pointing at this partition (what a DELETE or TRUNCATE on it checks)."""
         out = list(self.catalog.referencing(name))
-        t = self.table(name)
-        seen = {name}
-        while t is not None and t.parent is not None and t.parent not in seen:
-            up = self.table(t.parent)
-            if up is None or t.name not in up.partitions:
-                break  # an inheritance parent: its keys are not copied
-            seen.add(up.name)
-            out += self.catalog.referencing(up.name)
-            t = up
+        for up in self.partition_ancestors(name):
+            out += self.catalog.referencing(up)
         return out
 
     def dependent_views(self, name: QualifiedName) -> list[QualifiedName]:

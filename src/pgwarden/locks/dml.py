@@ -18,7 +18,16 @@ from pgwarden.locks.context import Context, handles
 from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode as M
 from pgwarden.locks.pruning import kept_partitions
-from pgwarden.sql.nodes import cte_names, enum_name, iter_nodes, qname, range_vars
+from pgwarden.sql.nodes import (
+    cte_names,
+    enum_name,
+    iter_nodes,
+    qname,
+    range_var_filters,
+    range_vars,
+)
+
+DML_KINDS = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
 
 
 def _reads(
@@ -35,11 +44,12 @@ def _reads(
     skip_ids = {id(skip)}
     for lc in getattr(node, "lockingClause", None) or ():
         skip_ids.update(id(rv) for rv in lc.lockedRels or ())
-    from_items = getattr(node, "fromClause", None) or ()
-    top = {id(rv) for rv in _from_items(from_items)}
-    # One table in FROM: its WHERE clause can prune partitions (see pruning).
-    where = getattr(node, "whereClause", None)
-    alone = next(iter(top)) if len(top) == 1 and len(from_items) == 1 and where else None
+    for cte in getattr(getattr(node, "withClause", None), "ctes", None) or ():
+        if type(cte.ctequery).__name__ in DML_KINDS:  # analysed as the write it is
+            skip_ids.add(id(cte.ctequery.relation))
+    top = {id(rv) for rv in _from_items(getattr(node, "fromClause", None) or ())}
+    # A SELECT reading one table: its WHERE clause can prune partitions (see pruning).
+    filters = range_var_filters(node)
     for rv in range_vars(node):
         if id(rv) in skip_ids or (rv.schemaname is None and rv.relname in ctes):
             continue
@@ -48,9 +58,10 @@ def _reads(
             alias = rv.alias.aliasname if rv.alias is not None else rv.relname
             if not row_locked or alias in row_locked or rv.relname in row_locked:
                 m = M.RowShareLock
-        if id(rv) == alone and rv.inh and _is_partitioned(ctx, qname(rv)):
+        where = filters.get(id(rv))
+        if where is not None and rv.inh and _is_partitioned(ctx, qname(rv)):
             ctx.read(eff, qname(rv), m, "read", recurse=False)
-            _lock_kept(ctx, eff, qname(rv), where, m)
+            _lock_kept(ctx, eff, qname(rv), where, m, _qualifiers(rv))
         else:
             ctx.read(eff, qname(rv), m, "read", recurse=bool(rv.inh))
 
@@ -90,22 +101,33 @@ def _is_partitioned(ctx: Context, name: QualifiedName) -> bool:
     return t is not None and t.kind == "partitioned"
 
 
+def _qualifiers(rv: Any) -> frozenset[str]:
+    """Names a column of this table may be qualified with in its query."""
+    alias = rv.alias.aliasname if rv.alias is not None else None
+    return frozenset(n for n in (rv.relname, alias) if n)
+
+
 def _lock_kept(
-    ctx: Context, eff: Effect, name: QualifiedName, where: Any, mode: M
+    ctx: Context,
+    eff: Effect,
+    name: QualifiedName,
+    where: Any,
+    mode: M,
+    qualifiers: frozenset[str],
 ) -> list[QualifiedName]:
     """Lock the partitions below `name` that plan-time pruning keeps for `where` (all when it
     cannot prune), as the planner does; returns those it pruned."""
     t = ctx.table(name)
     if t is None:
         return []
-    kept = kept_partitions(ctx, name, where)
+    kept = kept_partitions(ctx, name, where, qualifiers)
     pruned: list[QualifiedName] = []
     for part in t.partitions:
         if kept is not None and part not in kept:
             pruned.append(part)
             continue
         ctx.lock(eff, part, mode, f"partition of {name}", recurse=False, partition_copy=True)
-        pruned += _lock_kept(ctx, eff, part, where, mode)
+        pruned += _lock_kept(ctx, eff, part, where, mode, qualifiers)
     return pruned
 
 
@@ -161,9 +183,14 @@ def _write(kind: str, node: Any, ctx: Context) -> Effect:
     # nothing into inheritance children; the other statements plan every child and partition.
     routed = kind == "INSERT"
     where = getattr(node, "whereClause", None)
+    if kind in ("INSERT", "UPDATE"):
+        # Rows written straight into a partition are checked against its partition
+        # constraint, built from the bounds of every partitioned table above it.
+        for up in ctx.partition_ancestors(target):
+            ctx.lock(eff, up, M.AccessShareLock, f"partition constraint of {target}", recurse=False)
     if kind in ("UPDATE", "DELETE") and rv.inh and _is_partitioned(ctx, target):
         ctx.read(eff, target, M.RowExclusiveLock, f"{kind} writes rows", recurse=False)
-        pruned = _lock_kept(ctx, eff, target, where, M.RowExclusiveLock)
+        pruned = _lock_kept(ctx, eff, target, where, M.RowExclusiveLock, _qualifiers(rv))
         t = ctx.table(target)
         moved = _set_columns(getattr(node, "targetList", None))
         if pruned and t is not None and set(t.partition_key) & moved:

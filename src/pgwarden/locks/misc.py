@@ -9,7 +9,7 @@ from pgwarden.catalog import QualifiedName
 from pgwarden.locks.context import Context, handles
 from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode as M
-from pgwarden.sql.nodes import enum_name, list_qname, qname
+from pgwarden.sql.nodes import cte_names, enum_name, list_qname, qname, range_vars
 
 
 @handles("VacuumStmt")
@@ -159,6 +159,13 @@ def policy(node: Any, ctx: Context) -> Effect:
     kind = "CREATE POLICY" if type(node).__name__ == "CreatePolicyStmt" else "ALTER POLICY"
     eff = Effect(kind=kind)
     ctx.lock(eff, name, M.AccessExclusiveLock, kind, recurse=False)
+    # Tables the USING / WITH CHECK expressions read are opened to analyse them.
+    for expr in (node.qual, node.with_check):
+        ctes = cte_names(expr) if expr is not None else set()
+        for rv in range_vars(expr) if expr is not None else ():
+            if rv.schemaname is None and rv.relname in ctes:
+                continue
+            ctx.lock(eff, qname(rv), M.AccessShareLock, "read by the policy", recurse=False)
     return eff
 
 

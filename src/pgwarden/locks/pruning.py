@@ -93,16 +93,19 @@ def _const(node: Any) -> int | str | None:
     return None
 
 
-def _is_key(node: Any, key: str) -> bool:
+def _is_key(node: Any, key: str, qualifiers: frozenset[str]) -> bool:
+    """`key`, or `t.key` / `schema.t.key` with t a name of the table: a column of another
+    table of the query (an outer one, in a subquery) is not this table's key."""
     if type(node).__name__ != "ColumnRef" or not node.fields:
         return False
-    return bool(getattr(node.fields[-1], "sval", None) == key)
+    names = [getattr(f, "sval", None) for f in node.fields]
+    return names[-1] == key and (len(names) == 1 or names[-2] in qualifiers)
 
 
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
 
 
-def _conditions(where: Any, key: str) -> _Range | None:
+def _conditions(where: Any, key: str, qualifiers: frozenset[str]) -> _Range | None:
     """The values of `key` the AND-ed conditions allow; None when none constrain it."""
     parts = [where]
     out = _Range()
@@ -119,18 +122,22 @@ def _conditions(where: Any, key: str) -> _Range | None:
         names = cur.name or ()
         op = getattr(names[-1], "sval", "") if names else ""
         if how == "AEXPR_OP" and op in _FLIP:
-            if _is_key(cur.lexpr, key) and (v := _const(cur.rexpr)) is not None:
+            if _is_key(cur.lexpr, key, qualifiers) and (v := _const(cur.rexpr)) is not None:
                 out.tighten(op, v)
                 found = True
-            elif _is_key(cur.rexpr, key) and (v := _const(cur.lexpr)) is not None:
+            elif _is_key(cur.rexpr, key, qualifiers) and (v := _const(cur.lexpr)) is not None:
                 out.tighten(_FLIP[op], v)
                 found = True
-        elif how == "AEXPR_IN" and op == "=" and _is_key(cur.lexpr, key):
+        elif how == "AEXPR_IN" and op == "=" and _is_key(cur.lexpr, key, qualifiers):
             values = [_const(x) for x in cur.rexpr or ()]
             if values and all(v is not None for v in values):
                 out.only(tuple(v for v in values if v is not None))
                 found = True
-        elif how == "AEXPR_BETWEEN" and _is_key(cur.lexpr, key) and len(cur.rexpr or ()) == 2:
+        elif (
+            how == "AEXPR_BETWEEN"
+            and _is_key(cur.lexpr, key, qualifiers)
+            and len(cur.rexpr or ()) == 2
+        ):
             lo, hi = (_const(x) for x in cur.rexpr)
             if lo is not None and hi is not None:
                 out.tighten(">=", lo)
@@ -153,13 +160,16 @@ def _bound(datum: Any) -> tuple[bool, Any]:
     return v is not None, v
 
 
-def kept_partitions(ctx: Context, name: QualifiedName, where: Any) -> list[QualifiedName] | None:
+def kept_partitions(
+    ctx: Context, name: QualifiedName, where: Any, qualifiers: frozenset[str] = frozenset()
+) -> list[QualifiedName] | None:
     """The direct partitions of `name` that can hold rows `where` admits; None: all of them
-    (not partitioned, or nothing to prune with)."""
+    (not partitioned, or nothing to prune with). `qualifiers`: the names the query gives the
+    table (a column qualified with another name is another table's)."""
     t = ctx.table(name)
     if t is None or not t.partitions or where is None or len(t.partition_key) != 1:
         return None
-    allowed = _conditions(where, t.partition_key[0])
+    allowed = _conditions(where, t.partition_key[0], qualifiers)
     if allowed is None:
         return None
     kept: list[QualifiedName] = []

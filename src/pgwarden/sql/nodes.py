@@ -178,6 +178,12 @@ def cte_names(node: Any) -> set[str]:
     return set(_reads(node)[1])
 
 
+def range_var_filters(node: Any) -> dict[int, Any]:
+    """id(RangeVar) -> WHERE clause, for each SELECT under a node (itself included) whose FROM
+    is that one table: what plan-time partition pruning can use."""
+    return _reads(node)[2]
+
+
 _LEAVES: list[frozenset[type]] = []
 
 
@@ -192,23 +198,26 @@ def _leaves() -> frozenset[type]:
     return _LEAVES[0]
 
 
+_Reads = tuple[tuple[Any, ...], frozenset[str], dict[int, Any]]
 # The lock model, the catalog and rules each ask both questions about the same query (a view's,
 # an UPDATE's): one walk answers both, kept for the node last asked about.
-_LAST_READS: list[Any] = [None, ((), frozenset())]
+_LAST_READS: list[Any] = [None, ((), frozenset(), {})]
 
 
-def _reads(node: Any) -> tuple[tuple[Any, ...], frozenset[str]]:
-    """(range_vars(node), cte_names(node)) in one walk, like find_nodes: RangeVars in its
-    order and not looked inside (nor could a CTE be: a RangeVar holds names and an alias)."""
+def _reads(node: Any) -> _Reads:
+    """(range_vars(node), cte_names(node), range_var_filters(node)) in one walk, like
+    find_nodes: RangeVars in its order and not looked inside (nor could a CTE be: a RangeVar
+    holds names and an alias)."""
     if _LAST_READS[0] is node:  # holding the node keeps its id from being reused
-        found: tuple[tuple[Any, ...], frozenset[str]] = _LAST_READS[1]
+        found: _Reads = _LAST_READS[1]
         return found
     from pglast import ast
 
-    base, range_var, cte = ast.Node, ast.RangeVar, ast.CommonTableExpr
+    base, range_var, cte, select = ast.Node, ast.RangeVar, ast.CommonTableExpr, ast.SelectStmt
     leaves = _leaves()
     rvs: list[Any] = []
     names: set[str] = set()
+    filters: dict[int, Any] = {}
     stack: list[Any] = [node]
     pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
@@ -224,12 +233,16 @@ def _reads(node: Any) -> tuple[tuple[Any, ...], frozenset[str]]:
             continue
         if kind is cte and cur.ctename:
             names.add(cur.ctename)
+        elif kind is select:
+            frm = cur.fromClause
+            if cur.whereClause is not None and frm and len(frm) == 1 and type(frm[0]) is range_var:
+                filters[id(frm[0])] = cur.whereClause
         elif not isinstance(cur, base):
             continue
         for attr in _slots_of(kind):
             child = getattr(cur, attr, None)
             if child is not None:
                 push(child)
-    found = (tuple(rvs), frozenset(names))
+    found = (tuple(rvs), frozenset(names), filters)
     _LAST_READS[:] = [node, found]
     return found

@@ -106,4 +106,28 @@ FORMS = [
         "CREATE OR REPLACE VIEW vp AS SELECT * FROM p",
         P + "CREATE VIEW vp AS SELECT * FROM p;\n",
     ),
+    # Views, policies and joins: what else a statement opens or drops.
+    _f(
+        "create-policy-with-subquery",
+        "CREATE POLICY pol ON c USING (r_id IN (SELECT id FROM r))",
+        FK,
+    ),
+    _f("rename-table-with-view", "ALTER TABLE t RENAME TO t2", V),
+    _f("rename-column-with-view", "ALTER TABLE t RENAME COLUMN a TO a2", V),
+    _f("drop-column-with-view-cascade", "ALTER TABLE t DROP COLUMN a CASCADE", V),
+    _f("delete-using-filtered", "DELETE FROM c USING r WHERE c.r_id = r.id AND r.id = 1", FK),
+    _f("refresh-materialized-view-of-view", "REFRESH MATERIALIZED VIEW mv", V),
+    _f("create-view-join", "CREATE VIEW vj AS SELECT c.id, r.v FROM c JOIN r ON r.id = c.r_id", FK),
+    _f(
+        "create-matview-join",
+        "CREATE MATERIALIZED VIEW mj AS SELECT c.id, r.v FROM c JOIN r ON r.id = c.r_id",
+        FK,
+    ),
+    _f("ctas-join", "CREATE TABLE tj AS SELECT c.id FROM c JOIN r ON r.id = c.r_id", FK),
+    _f("drop-column-unused-by-view-cascade", "ALTER TABLE t DROP COLUMN b CASCADE", V),
+    _f(
+        "drop-column-star-view-cascade",
+        "ALTER TABLE t DROP COLUMN b CASCADE",
+        T + "CREATE VIEW vs AS SELECT * FROM t;\n",
+    ),
 ]

@@ -58,6 +58,13 @@ CREATE TABLE ps2 PARTITION OF ps FOR VALUES FROM (10) TO (20);
 INSERT INTO ps VALUES (1, 1), (150, 5), (2, 15);
 """
 
+PS1 = """
+CREATE TABLE ps (id int NOT NULL, k int NOT NULL) PARTITION BY RANGE (k);
+CREATE TABLE ps1 PARTITION OF ps FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (id);
+CREATE TABLE ps1a PARTITION OF ps1 FOR VALUES FROM (0) TO (100);
+INSERT INTO ps VALUES (1, 1);
+"""
+
 
 def _f(id: str, sql: str, setup: str = T, family: str = _TREE, **kw: object) -> Form:
     return Form(id, sql, setup, family, **kw)  # type: ignore[arg-type]
@@ -176,4 +183,51 @@ FORMS = [
     _p("default-gap", "DELETE FROM p WHERE k BETWEEN 5 AND 25", PD),
     _p("default-covered-edge", "DELETE FROM p WHERE k >= 0 AND k < 20", PD),
     _p("default-past-edge", "DELETE FROM p WHERE k >= 0 AND k <= 20", PD),
+    # Writing straight into a partition, DDL on one, and reads through subqueries.
+    _f("truncate-parent-and-partition", "TRUNCATE p, p1", P),
+    _f(
+        "insert-select-pruned",
+        "INSERT INTO t (id, a) SELECT id + 1000, k FROM p WHERE k = 5",
+        P + T,
+    ),
+    _f("cte-delete-pruned", "WITH d AS (DELETE FROM p WHERE k = 5 RETURNING *) SELECT * FROM d", P),
+    _f("add-unique-partitioned", "ALTER TABLE p ADD CONSTRAINT p_uk UNIQUE (k, id)", P),
+    _f(
+        "alter-constraint-deferrable-partitioned",
+        "ALTER TABLE pa ALTER CONSTRAINT pa_acct_fk DEFERRABLE",
+        PACCT,
+    ),
+    _f(
+        "update-from-partitioned",
+        "UPDATE p SET v = 'q' FROM t WHERE p.id = t.id AND p.k = 5",
+        P + T,
+    ),
+    _f(
+        "select-subquery-partitioned",
+        "SELECT * FROM t WHERE id IN (SELECT id FROM p WHERE k = 5)",
+        P + T,
+    ),
+    _f(
+        "select-union-partitioned", "SELECT id FROM p WHERE k = 5 UNION ALL SELECT id FROM t", P + T
+    ),
+    _f("drop-index-on-partition", "DROP INDEX p1_k_idx", P + "CREATE INDEX p1_k_idx ON p1 (k);\n"),
+    _f("create-index-on-partition", "CREATE INDEX p1_v ON p1 (v)", P),
+    _f("set-default-on-partition", "ALTER TABLE p1 ALTER COLUMN v SET DEFAULT 'x'", P),
+    _f("comment-on-column-partitioned", "COMMENT ON COLUMN p.v IS 'x'", P),
+    _f("set-statistics-partition", "ALTER TABLE p1 ALTER COLUMN v SET STATISTICS 100", P),
+    _f("lock-partition", "LOCK TABLE p1 IN SHARE MODE", P),
+    _f("update-partition-directly", "UPDATE p1 SET v = 'z'", P),
+    _f("delete-partition-directly", "DELETE FROM p1", P),
+    _f("insert-partition-directly", "INSERT INTO p1 VALUES (9, 5, 'z')", P),
+    _f("add-primary-key-partitioned", "ALTER TABLE p ADD PRIMARY KEY (k, id)", P),
+    _f(
+        "add-primary-key-partitioned-nullable",
+        "ALTER TABLE p ADD PRIMARY KEY (id, k)",
+        P.replace("id int NOT NULL", "id int"),
+    ),
+    _f(
+        "update-subpartition-directly",
+        "UPDATE ps1a SET id = 2 WHERE id = 1",
+        PS1,
+    ),
 ]
