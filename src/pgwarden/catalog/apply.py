@@ -7,15 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from pgwarden.catalog.model import Catalog, Column, Constraint, Index, QualifiedName, Table
-from pgwarden.sql.nodes import (
-    cte_names,
-    enum_name,
-    iter_nodes,
-    list_qname,
-    qname,
-    range_vars,
-    type_name,
-)
+from pgwarden.sql.nodes import cte_names, enum_name, list_qname, qname, range_vars, type_name
 
 Applier = Callable[[Any, Catalog, bool], None]
 SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"})
@@ -476,21 +468,6 @@ def _sources(query: Any) -> list[QualifiedName]:
     return out
 
 
-def _columns_used(query: Any) -> frozenset[str] | None:
-    """Column names a query mentions; None when it selects `*` (it then uses every column the
-    table had: dropping any of them drops the view)."""
-    names: set[str] = set()
-    for n in iter_nodes(query):
-        kind = type(n).__name__
-        if kind == "A_Star":
-            return None
-        if kind == "ColumnRef" and n.fields:
-            last = getattr(n.fields[-1], "sval", None)
-            if last:
-                names.add(last)
-    return frozenset(names)
-
-
 @applies("ViewStmt")
 def _view(node: Any, cat: Catalog, new: bool) -> None:
     name = qname(node.view)
@@ -498,7 +475,7 @@ def _view(node: Any, cat: Catalog, new: bool) -> None:
     if t is None:
         t = cat.tables[name] = Table(name, "view", new=new)
     t.sources = _sources(node.query)
-    t.view_columns = _columns_used(node.query)
+    t.view_query = node.query
 
 
 @applies("CreateTableAsStmt")
@@ -509,7 +486,7 @@ def _ctas(node: Any, cat: Catalog, new: bool) -> None:
         cat.tables[name] = Table(name, kind, new=new)
         if kind == "matview":
             cat.tables[name].sources = _sources(node.query)
-            cat.tables[name].view_columns = _columns_used(node.query)
+            cat.tables[name].view_query = node.query
 
 
 @applies("CreateTrigStmt")

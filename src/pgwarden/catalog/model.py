@@ -78,8 +78,8 @@ class Table:
     partition_key: tuple[str, ...] = ()  # PARTITION BY columns (expressions: empty)
     partition_bound: Any = field(default=None, compare=False, repr=False)  # pglast bound
     sources: list[QualifiedName] = field(default_factory=list)  # relations a view reads
-    # Column names a view's query mentions (None: it selects `*`, so every column it saw)
-    view_columns: frozenset[str] | None = None
+    # A view's query (pglast), read only when asked which columns it uses (rarely)
+    view_query: Any = field(default=None, compare=False, repr=False)
     triggers: dict[str, bool] = field(default_factory=dict)  # name -> FOR EACH ROW
     tablespace: str | None = None  # None: the database default
     access_method: str | None = None  # None: default_table_access_method (heap)
@@ -118,6 +118,22 @@ def _shallow(obj: _T) -> _T:
     for name in cls.__slots__:  # type: ignore[attr-defined]
         object.__setattr__(new, name, getattr(obj, name))
     return new
+
+
+def _may_use(query: Any, column: str) -> bool:
+    """Whether a view's query may use `column`: it names a column so called, or selects `*`
+    (which stands for every column the table had); True when the query is not known."""
+    if query is None:
+        return True
+    from pgwarden.sql.nodes import iter_nodes
+
+    for n in iter_nodes(query):
+        kind = type(n).__name__
+        if kind == "A_Star":
+            return True
+        if kind == "ColumnRef" and n.fields and getattr(n.fields[-1], "sval", None) == column:
+            return True
+    return False
 
 
 def _touch(d: dict[Any, Any]) -> None:
@@ -242,7 +258,7 @@ class Catalog:
             for t in self.tables.values()
             if t.kind in ("view", "matview")
             and table in t.sources
-            and (t.view_columns is None or column in t.view_columns)
+            and _may_use(t.view_query, column)
         ]
         out = list(direct)
         for v in direct:
