@@ -7,7 +7,15 @@ from dataclasses import replace
 from typing import Any
 
 from pgwarden.catalog.model import Catalog, Column, Constraint, Index, QualifiedName, Table
-from pgwarden.sql.nodes import cte_names, enum_name, list_qname, qname, range_vars, type_name
+from pgwarden.sql.nodes import (
+    cte_names,
+    enum_name,
+    list_qname,
+    nextval_sequence,
+    qname,
+    range_vars,
+    type_name,
+)
 
 Applier = Callable[[Any, Catalog, bool], None]
 SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"})
@@ -54,6 +62,7 @@ def _column(cd: Any) -> tuple[Column, list[Constraint]]:
             col.not_null = True
         elif ct == "CONSTR_DEFAULT":
             col.has_default = True
+            col.default_sequence = nextval_sequence(c.raw_expr)
         elif ct == "CONSTR_IDENTITY":
             col.identity = True
             col.not_null = True
@@ -286,6 +295,7 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
         elif sub == "AT_ColumnDefault":
             if cmd.name in t.columns:
                 t.columns[cmd.name].has_default = cmd.def_ is not None
+                t.columns[cmd.name].default_sequence = nextval_sequence(cmd.def_)
         elif sub in ("AT_AddConstraint", "AT_AddIndexConstraint"):
             con = _constraint(cmd.def_)
             _name_constraint(t, con)

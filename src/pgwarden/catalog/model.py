@@ -35,6 +35,7 @@ class Column:
     generated: bool = False
     array: bool = False
     sequence: QualifiedName | None = None  # owned sequence of a serial or identity column
+    default_sequence: QualifiedName | None = None  # what DEFAULT nextval('...') calls
 
 
 @dataclass(slots=True)

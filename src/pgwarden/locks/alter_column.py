@@ -16,7 +16,7 @@ from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode as M
 from pgwarden.locks.typechange import rewrite_reason
 from pgwarden.locks.volatility import default_volatility
-from pgwarden.sql.nodes import enum_name, list_qname, type_label, type_name
+from pgwarden.sql.nodes import enum_name, list_qname, nextval_sequence, type_label, type_name
 
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 
@@ -98,6 +98,15 @@ def add_column(
                 colname,
                 recurse=recurse,
             )
+            if (seq := nextval_sequence(default)) is not None:
+                eff.lock(
+                    seq,
+                    M.RowExclusiveLock,
+                    relkind="sequence",
+                    new=ctx.is_new(seq),
+                    reason=f"nextval() fills {name}.{colname} in every row",
+                    per_row=True,
+                )
         elif vol == "unknown":
             ctx.rewrite(
                 eff,
@@ -254,6 +263,13 @@ def alter_type(
         )
         for idx in ctx.catalog.indexes_of(name):
             eff.index_rebuilds.append(idx.name)
+    elif cmd.def_.collClause is not None:
+        # A new collation keeps the storage but not the order: each index on the column is
+        # built again, reading the table.
+        rebuilt = [i.name for i in ctx.catalog.indexes_of(name) if colname in i.columns]
+        eff.index_rebuilds.extend(rebuilt)
+        if rebuilt:
+            ctx.scan(eff, name, recurse=recurse, children=False)
     _foreign_keys_rebuilt(ctx, eff, name, table, colname, revalidate=reason is not None)
     return "ALTER COLUMN TYPE", M.AccessExclusiveLock
 

@@ -16,7 +16,7 @@ from pgwarden.locks import alter_column, constraints
 from pgwarden.locks.context import Context, handles
 from pgwarden.locks.effects import Effect
 from pgwarden.locks.modes import LockMode as M
-from pgwarden.sql.nodes import enum_name, qname
+from pgwarden.sql.nodes import enum_name, nextval_sequence, qname
 
 # Subcommands whose lock does not depend on the catalog: name -> (label, mode).
 SIMPLE: dict[str, tuple[str, M]] = {
@@ -274,6 +274,16 @@ def _subcommand(
         label, mode = SIMPLE[sub]
         if sub == "AT_DropNotNull":
             eff.cause("compat:drop-not-null", name, column=cmd.name)
+        seq = nextval_sequence(cmd.def_) if sub == "AT_ColumnDefault" else None
+        if seq is not None and ctx.version >= 18:
+            # 18 opens the sequence the new default names (15 does not; 16 and 17 unverified).
+            eff.lock(
+                seq,
+                M.AccessShareLock,
+                relkind="sequence",
+                new=ctx.is_new(seq),
+                reason="named by the new default",
+            )
         if sub == "AT_AddInherit" and cmd.def_ is not None:
             ctx.lock(eff, qname(cmd.def_), M.ShareUpdateExclusiveLock, "new parent", recurse=False)
         if sub == "AT_DropInherit" and cmd.def_ is not None:

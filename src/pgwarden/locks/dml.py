@@ -25,6 +25,7 @@ from pgwarden.sql.nodes import (
     qname,
     range_var_filters,
     range_vars,
+    sequence_literal,
 )
 
 DML_KINDS = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
@@ -81,19 +82,25 @@ def _sequence_calls(node: Any, ctx: Context, eff: Effect) -> None:
     for call in iter_nodes(node):
         if type(call) is not ast.FuncCall or not call.funcname or not call.args:
             continue
-        mode = _SEQUENCE_FUNCTIONS.get(getattr(call.funcname[-1], "sval", ""))
-        arg = call.args[0]
-        if type(arg) is ast.TypeCast:
-            arg = arg.arg
-        name = (
-            getattr(getattr(arg, "val", None), "sval", None) if type(arg) is ast.A_Const else None
-        )
-        if mode is None or not name:
-            continue
-        parts = name.split(".")
-        seq = QualifiedName(parts[-2] if len(parts) > 1 else "public", parts[-1].lower())
         verb = getattr(call.funcname[-1], "sval", "")
+        mode = _SEQUENCE_FUNCTIONS.get(verb)
+        seq = _sequence_argument(call.args[0], ctx) if mode is not None else None
+        if mode is None or seq is None:
+            continue
         eff.lock(seq, mode, relkind="sequence", new=ctx.is_new(seq), reason=f"{verb}()")
+
+
+def _sequence_argument(arg: Any, ctx: Context) -> QualifiedName | None:
+    """The sequence a sequence function is given: a literal name, or
+    pg_get_serial_sequence('table', 'column') of a column the catalog knows."""
+    if type(arg).__name__ == "FuncCall" and arg.funcname and len(arg.args or ()) == 2:
+        if getattr(arg.funcname[-1], "sval", None) != "pg_get_serial_sequence":
+            return None
+        table, column = (sequence_literal(a) for a in arg.args)
+        t = ctx.table(table) if table is not None else None
+        col = t.columns.get(column.name) if t is not None and column is not None else None
+        return col.sequence if col is not None else None
+    return sequence_literal(arg)
 
 
 def _is_partitioned(ctx: Context, name: QualifiedName) -> bool:
@@ -263,12 +270,13 @@ def _inserted(ctx: Context, eff: Effect, target: QualifiedName, given: set[str] 
     if t is None:
         return
     for col in t.columns.values():
-        if col.sequence is not None and given is not None and col.name not in given:
+        seq = col.sequence or col.default_sequence
+        if seq is not None and given is not None and col.name not in given:
             eff.lock(
-                col.sequence,
+                seq,
                 M.RowExclusiveLock,
                 relkind="sequence",
-                new=ctx.is_new(col.sequence),
+                new=ctx.is_new(seq),
                 reason=f"nextval() fills {target}.{col.name}",
                 per_row=True,
             )

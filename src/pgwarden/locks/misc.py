@@ -196,13 +196,7 @@ def alter_sequence(node: Any, ctx: Context) -> Effect:
     eff = Effect(kind="ALTER SEQUENCE")
     name = qname(node.sequence)
     eff.lock(name, M.ShareRowExclusiveLock, relkind="sequence", new=ctx.is_new(name))
-    for opt in node.options or ():
-        if opt.defname == "owned_by" and opt.arg and len(opt.arg) >= 2:
-            # OWNED BY table.column opens the table to check the column.
-            *tbl, _col = [getattr(x, "sval", "") for x in opt.arg]
-            if tbl != ["none"]:
-                owner = QualifiedName(tbl[-2] if len(tbl) > 1 else "public", tbl[-1])
-                ctx.lock(eff, owner, M.AccessShareLock, "OWNED BY checks the column", recurse=False)
+    _owned_by(node, ctx, eff)
     return eff
 
 
@@ -274,7 +268,19 @@ def create_enum(node: Any, ctx: Context) -> Effect:
 
 @handles("CreateSeqStmt")
 def create_sequence(node: Any, ctx: Context) -> Effect:
-    return Effect(kind="CREATE SEQUENCE")
+    eff = Effect(kind="CREATE SEQUENCE")
+    _owned_by(node, ctx, eff)
+    return eff
+
+
+def _owned_by(node: Any, ctx: Context, eff: Effect) -> None:
+    """OWNED BY table.column opens the table (ACCESS SHARE) to check the column."""
+    for opt in node.options or ():
+        if opt.defname == "owned_by" and opt.arg and len(opt.arg) >= 2:
+            *tbl, _col = [getattr(x, "sval", "") for x in opt.arg]
+            if tbl != ["none"]:
+                owner = QualifiedName(tbl[-2] if len(tbl) > 1 else "public", tbl[-1])
+                ctx.lock(eff, owner, M.AccessShareLock, "OWNED BY checks the column", recurse=False)
 
 
 @handles("DoStmt", "CallStmt")

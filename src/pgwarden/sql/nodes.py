@@ -168,6 +168,27 @@ def find_nodes(node: Any, cls: type, prune: bool = False) -> list[Any]:
     return out
 
 
+def nextval_sequence(expr: Any) -> QualifiedName | None:
+    """The sequence a `nextval('name')` expression calls (a literal name, maybe cast to
+    regclass), else None."""
+    if type(expr).__name__ != "FuncCall" or not expr.funcname or not expr.args:
+        return None
+    if getattr(expr.funcname[-1], "sval", None) != "nextval":
+        return None
+    return sequence_literal(expr.args[0])
+
+
+def sequence_literal(arg: Any) -> QualifiedName | None:
+    """A sequence named by a string literal (`'s'`, `'public.s'::regclass`), else None."""
+    if type(arg).__name__ == "TypeCast":
+        arg = arg.arg
+    name = getattr(getattr(arg, "val", None), "sval", None)
+    if type(arg).__name__ != "A_Const" or not name:
+        return None
+    parts = [p.strip('"') for p in name.split(".")]
+    return QualifiedName(parts[-2] if len(parts) > 1 else "public", parts[-1].lower())
+
+
 def range_vars(node: Any) -> list[Any]:
     """Every RangeVar under a node (tables a query reads)."""
     return list(_reads(node)[0])

@@ -130,4 +130,61 @@ FORMS = [
         "ALTER TABLE t DROP COLUMN b CASCADE",
         T + "CREATE VIEW vs AS SELECT * FROM t;\n",
     ),
+    # Sequences named in defaults and calls; statements of everyday migrations.
+    _f("set-constraints-deferred", "SET CONSTRAINTS ALL DEFERRED", FK),
+    _f("create-sequence-owned-by", "CREATE SEQUENCE s2 OWNED BY t.id", T),
+    _f(
+        "setval-serial-sequence",
+        "SELECT setval(pg_get_serial_sequence('ts_ser', 'id'), max(id)) FROM ts_ser",
+        SERIAL,
+    ),
+    _f(
+        "set-default-nextval",
+        "ALTER TABLE t ALTER COLUMN a SET DEFAULT nextval('s')",
+        T + "CREATE SEQUENCE s;\n",
+    ),
+    _f(
+        "add-column-default-nextval",
+        "ALTER TABLE t ADD COLUMN z int DEFAULT nextval('s')",
+        T + "CREATE SEQUENCE s;\n",
+    ),
+    _f("insert-default-nextval-unowned", "INSERT INTO tq (a) VALUES (2)", SEQ),
+    _f(
+        "type-collation-indexed",
+        'ALTER TABLE t ALTER COLUMN b TYPE text COLLATE "C"',
+        T + "CREATE INDEX t_b ON t (b);\n",
+    ),
+    _f("create-extension-if-not-exists", "CREATE EXTENSION IF NOT EXISTS pg_trgm", T),
+    _f("alter-default-privileges", "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC", T),
+    _f(
+        "create-index-trgm",
+        "CREATE INDEX t_b_trgm ON t USING gin (b gin_trgm_ops)",
+        T + "CREATE EXTENSION pg_trgm;\n",
+    ),
+    _f("alter-table-if-exists-absent", "ALTER TABLE IF EXISTS nope ADD COLUMN x int", T),
+    _f("drop-table-if-exists-absent", "DROP TABLE IF EXISTS nope", T),
+    _f("update-with-subquery", "UPDATE c SET r2 = (SELECT max(id) FROM r) WHERE id = 1", FK),
+    _f(
+        "insert-select-join",
+        "INSERT INTO r (id, v) SELECT c.id + 100, 'x' FROM c JOIN r ON r.id = c.r_id",
+        FK,
+    ),
+    _f(
+        "add-fk-deferrable",
+        "ALTER TABLE c ADD CONSTRAINT c_r2_fk FOREIGN KEY (r2) REFERENCES r"
+        " DEFERRABLE INITIALLY DEFERRED",
+        FK,
+    ),
+    _f("alter-column-type-fk-varchar", "ALTER TABLE c ALTER COLUMN r2 TYPE bigint", FK),
+    _f(
+        "create-table-fk-deferrable",
+        "CREATE TABLE d (id int, r_id int REFERENCES r DEFERRABLE)",
+        FK,
+    ),
+    _f(
+        "add-column-fk-not-null-default",
+        "ALTER TABLE c ADD COLUMN r3 int NOT NULL DEFAULT 1 REFERENCES r",
+        FK,
+    ),
+    _f("select-count", "SELECT count(*) FROM t", T),
 ]
