@@ -66,6 +66,9 @@ def reindex(node: Any, ctx: Context) -> Effect:
         idx = ctx.catalog.indexes.get(target)
         table = idx.table if idx else None
         indexes = [target]
+        if idx is None:  # e.g. a partition's copy of a partitioned index, named by the server
+            eff.cause("catalog:unknown-index", target)
+            eff.note = f"{target} is unknown to pgwarden: its table is locked too"
     else:
         table = target
         indexes = [i.name for i in ctx.catalog.indexes_of(target)]

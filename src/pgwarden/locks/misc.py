@@ -144,7 +144,11 @@ def create_trigger(node: Any, ctx: Context) -> Effect:
     if node.replace:
         ctx.requires(eff, 14, "CREATE OR REPLACE TRIGGER")
     mode = M.ShareRowExclusiveLock
-    ctx.lock(eff, name, mode, "CREATE TRIGGER blocks writes")
+    # A row-level trigger on a partitioned table is cloned onto each partition; a statement
+    # trigger is not, nor does any trigger reach inheritance children.
+    ctx.lock(
+        eff, name, mode, "CREATE TRIGGER blocks writes", recurse=bool(node.row), children=False
+    )
     if node.isconstraint and node.constrrel is not None:
         ctx.lock(
             eff, qname(node.constrrel), M.AccessShareLock, "constraint trigger's referenced table"

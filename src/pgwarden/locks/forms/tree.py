@@ -2,7 +2,7 @@
 what reaches inheritance children (and what does not), maintenance, CASCADE."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, INH, PACCT, PD, PREF, P, T, V
+from pgwarden.locks.forms._setups import FK, INH, P3, PACCT, PD, PREF, P, T, V
 
 _TREE = "Partitioned and inherited tables"
 _PRUNE = "Partition pruning"
@@ -64,6 +64,9 @@ CREATE TABLE ps1 PARTITION OF ps FOR VALUES FROM (0) TO (10) PARTITION BY RANGE 
 CREATE TABLE ps1a PARTITION OF ps1 FOR VALUES FROM (0) TO (100);
 INSERT INTO ps VALUES (1, 1);
 """
+
+PIDX = P + "CREATE INDEX p_k_idx ON p (k);\n"
+PUNIQ = P + "CREATE UNIQUE INDEX p_uk ON p (k, id);\n"
 
 
 def _f(id: str, sql: str, setup: str = T, family: str = _TREE, **kw: object) -> Form:
@@ -229,5 +232,64 @@ FORMS = [
         "update-subpartition-directly",
         "UPDATE ps1a SET id = 2 WHERE id = 1",
         PS1,
+    ),
+    # Indexes and triggers a partition tree shares; views and sequences moved or renamed.
+    _f(
+        "attach-with-parent-index",
+        "ALTER TABLE p ATTACH PARTITION p3 FOR VALUES FROM (20) TO (30)",
+        PIDX + P3,
+    ),
+    _f(
+        "attach-with-parent-unique",
+        "ALTER TABLE p ATTACH PARTITION p3 FOR VALUES FROM (20) TO (30)",
+        PUNIQ + P3,
+    ),
+    _f(
+        "attach-with-matching-index",
+        "ALTER TABLE p ATTACH PARTITION p3 FOR VALUES FROM (20) TO (30)",
+        PIDX + P3 + "CREATE INDEX p3_k ON p3 (k);\n",
+    ),
+    _f(
+        "create-partition-with-parent-index",
+        "CREATE TABLE p3x PARTITION OF p FOR VALUES FROM (20) TO (30)",
+        PIDX,
+    ),
+    _f("create-index-concurrently-partition", "CREATE INDEX CONCURRENTLY p1_v ON p1 (v)", P),
+    _f(
+        "create-index-only-then-attach",
+        "ALTER INDEX p_k_idx ATTACH PARTITION p1_k",
+        P + "CREATE INDEX p_k_idx ON ONLY p (k);\nCREATE INDEX p1_k ON p1 (k);\n",
+    ),
+    _f("alter-view-owner", "ALTER VIEW v OWNER TO CURRENT_USER", V),
+    _f(
+        "alter-matview-set-schema",
+        "ALTER MATERIALIZED VIEW mv SET SCHEMA s2",
+        V + "CREATE SCHEMA s2;\n",
+    ),
+    _f(
+        "alter-sequence-set-schema",
+        "ALTER SEQUENCE s SET SCHEMA s2",
+        T + "CREATE SEQUENCE s;\nCREATE SCHEMA s2;\n",
+    ),
+    _f("alter-view-set-schema", "ALTER VIEW v SET SCHEMA s2", V + "CREATE SCHEMA s2;\n"),
+    _f(
+        "create-trigger-on-partition",
+        "CREATE TRIGGER tr BEFORE UPDATE ON p1 FOR EACH ROW EXECUTE FUNCTION trg_fn()",
+        P + FN,
+    ),
+    _f(
+        "create-statement-trigger-partitioned",
+        "CREATE TRIGGER tr AFTER INSERT ON p FOR EACH STATEMENT EXECUTE FUNCTION trg_fn()",
+        P + FN,
+    ),
+    _f("create-table-like-partitioned", "CREATE TABLE lp (LIKE p INCLUDING ALL)", PIDX),
+    _f("alter-table-rename-column-view-col", "ALTER TABLE v RENAME COLUMN a TO a2", V),
+    _f("alter-index-rename-partitioned", "ALTER INDEX p_k_idx RENAME TO p_k_idx2", PIDX),
+    _f("truncate-only-partitioned", "TRUNCATE ONLY p1", P),
+    _f("alter-table-set-not-null-partition", "ALTER TABLE p1 ALTER COLUMN v SET NOT NULL", P),
+    _f(
+        "drop-default-partition",
+        "DROP TABLE pdef",
+        P + "CREATE TABLE pdef PARTITION OF p DEFAULT;\n",
     ),
 ]
