@@ -402,3 +402,18 @@ def test_sequence_functions_are_found_only_when_the_text_names_them() -> None:
     # The text is a pre-check only: a text that does not name a sequence function skips the walk.
     blind = analyze(st.node, Context(cat, 18, text="SELECT 1"))
     assert modes(blind) == {}
+
+
+def test_drop_function_cascade_locks_the_tables_of_its_triggers() -> None:
+    """The triggers calling a dropped function go with it (ACCESS EXCLUSIVE on their tables,
+    as PostgreSQL 15 and 18 showed); other dependents stay unknown."""
+    schema = (
+        "CREATE FUNCTION trg_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;"
+        "CREATE TABLE tt (id int);"
+        "CREATE TRIGGER tr BEFORE INSERT ON tt FOR EACH ROW EXECUTE FUNCTION trg_fn();"
+        "CREATE TABLE other (id int);"
+    )
+    eff = effect("DROP FUNCTION trg_fn() CASCADE", schema)
+    assert modes(eff) == {"tt": M.AccessExclusiveLock}
+    assert eff.unknown and "beyond the triggers" in eff.note
+    assert modes(effect("DROP FUNCTION trg_fn() CASCADE", schema + "DROP TRIGGER tr ON tt;")) == {}

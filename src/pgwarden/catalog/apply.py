@@ -414,6 +414,7 @@ def _drop(node: Any, cat: Catalog, new: bool) -> None:
             owner = cat.edit_table(_names_qname(tbl))
             if owner is not None:
                 owner.triggers.pop(trig, None)
+                owner.trigger_functions.pop(trig, None)
 
 
 @applies("RenameStmt")
@@ -504,6 +505,7 @@ def _trigger(node: Any, cat: Catalog, new: bool) -> None:
     t = cat.edit_table(qname(node.relation))
     if t is not None and node.trigname:
         t.triggers[node.trigname] = bool(node.row)
+        t.trigger_functions[node.trigname] = getattr(node.funcname[-1], "sval", "")
 
 
 @applies("CreateStatsStmt")

@@ -82,6 +82,7 @@ class Table:
     # A view's query (pglast), read only when asked which columns it uses (rarely)
     view_query: Any = field(default=None, compare=False, repr=False)
     triggers: dict[str, bool] = field(default_factory=dict)  # name -> FOR EACH ROW
+    trigger_functions: dict[str, str] = field(default_factory=dict)  # name -> function's name
     tablespace: str | None = None  # None: the database default
     access_method: str | None = None  # None: default_table_access_method (heap)
     owned_by: QualifiedName | None = None  # a sequence's owning table
@@ -96,6 +97,7 @@ class Table:
         t.children = list(self.children)
         t.sources = list(self.sources)
         t.triggers = dict(self.triggers)
+        t.trigger_functions = dict(self.trigger_functions)
         return t
 
     def has_valid_not_null_check(self, column: str) -> bool:

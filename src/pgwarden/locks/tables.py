@@ -245,15 +245,42 @@ def drop(node: Any, ctx: Context) -> Effect:
         return eff
     if rt in _HARMLESS_DROPS:
         eff = Effect(kind=f"DROP {rt.removeprefix('OBJECT_').replace('_', ' ')}")
-        if cascade:  # defaults, triggers, indexes, columns built on it go too: which is unknown
+        if cascade:  # defaults, triggers, indexes, columns built on it go too
+            known = ""
+            if rt == "OBJECT_FUNCTION" and _trigger_dependents(node, ctx, eff):
+                known = " beyond the triggers above"
             eff.unknown = True
             eff.note = (
                 f"{eff.kind} CASCADE also drops what depends on it (column defaults, triggers, "
                 "indexes, columns), under ACCESS EXCLUSIVE on their tables: pgwarden does not "
-                "know which"
+                f"know which{known}"
             )
         return eff
     return Effect(kind=f"DROP {rt}", unknown=True, note=f"DROP of {rt} is not modelled")
+
+
+def _trigger_dependents(node: Any, ctx: Context, eff: Effect) -> bool:
+    """DROP FUNCTION ... CASCADE drops the triggers that call it: lock their tables (ACCESS
+    EXCLUSIVE, as DROP TRIGGER does). True when there were some."""
+    names = set()
+    for obj in node.objects or ():
+        funcname = getattr(obj, "objname", None) or ()
+        if funcname:
+            names.add(getattr(funcname[-1], "sval", ""))
+    found = False
+    for t in list(ctx.catalog.tables.values()):
+        for trig, fn in t.trigger_functions.items():
+            if fn in names:
+                found = True
+                ctx.lock(
+                    eff,
+                    t.name,
+                    M.AccessExclusiveLock,
+                    f"its trigger {trig} is dropped with the function (CASCADE)",
+                    recurse=t.triggers.get(trig, False),  # a row trigger's partition clones
+                    children=False,
+                )
+    return found
 
 
 def _sequence_dependents(ctx: Context, eff: Effect, seq: QualifiedName) -> None:
