@@ -6,6 +6,8 @@ from pgwarden.locks.forms._setups import FK, PACCT, PREF, SERIAL, P, T, V
 
 _DEP = "Dependent objects"
 
+NESTED = V + "CREATE VIEW vv AS SELECT * FROM v WHERE a > 0;\n"
+
 
 def _f(id: str, sql: str, setup: str = T, **kw: object) -> Form:
     return Form(id, sql, setup, _DEP, **kw)  # type: ignore[arg-type]
@@ -187,4 +189,59 @@ FORMS = [
         FK,
     ),
     _f("select-count", "SELECT count(*) FROM t", T),
+    # Writes through views, several subcommands at once, self-references, MERGE with keys.
+    _f("update-view", "UPDATE v SET a = 1 WHERE id = 1", V),
+    _f("delete-view", "DELETE FROM v WHERE id = 1", V),
+    _f("update-nested-view", "UPDATE vv SET a = 2 WHERE id = 1", NESTED),
+    _f(
+        "merge-fk",
+        "MERGE INTO c USING r ON c.r_id = r.id WHEN MATCHED THEN UPDATE SET r2 = 1",
+        FK,
+        min_pg=15,
+    ),
+    _f(
+        "merge-insert-fk",
+        "MERGE INTO c USING (SELECT 99 AS id) s ON c.id = s.id"
+        " WHEN NOT MATCHED THEN INSERT (id, r_id) VALUES (s.id, 1)",
+        FK,
+        min_pg=15,
+    ),
+    _f(
+        "alter-multi",
+        "ALTER TABLE t ADD COLUMN x int, ALTER COLUMN a SET NOT NULL,"
+        " ADD CONSTRAINT t_x_chk CHECK (x > 0)",
+        T,
+    ),
+    _f(
+        "alter-multi-type",
+        "ALTER TABLE t ALTER COLUMN a TYPE bigint, ALTER COLUMN c TYPE varchar(20)",
+        T,
+    ),
+    _f(
+        "alter-add-fk-and-index",
+        "ALTER TABLE c ADD CONSTRAINT c_u UNIQUE (r2),"
+        " ADD CONSTRAINT c_r2_fk FOREIGN KEY (r2) REFERENCES r",
+        FK,
+        planner_reads=True,
+    ),
+    _f(
+        "create-table-fk-to-self",
+        "CREATE TABLE tree2 (id int PRIMARY KEY, parent int REFERENCES tree2)",
+        T,
+    ),
+    _f(
+        "insert-self-fk",
+        "INSERT INTO tree (id, parent) VALUES (3, 1)",
+        SELF,
+    ),
+    _f("update-returning", "UPDATE t SET a = a + 1 WHERE id = 1 RETURNING *", T),
+    _f(
+        "delete-returning-cascade-partitioned",
+        "DELETE FROM acct WHERE id = 1 RETURNING *",
+        PACCT.replace("INSERT INTO pa VALUES (1, 1), (15, 1);", ""),
+    ),
+    _f("select-for-share-join", "SELECT * FROM c JOIN r ON r.id = c.r_id FOR SHARE OF r", FK),
+    _f("select-exists", "SELECT EXISTS (SELECT 1 FROM t WHERE a > 1)", T),
+    _f("lateral-join", "SELECT * FROM r, LATERAL (SELECT * FROM c WHERE c.r_id = r.id) x", FK),
+    _f("values-insert-multi", "INSERT INTO r (id, v) VALUES (10, 'a'), (11, 'b')", FK),
 ]
