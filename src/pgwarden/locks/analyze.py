@@ -9,8 +9,6 @@ from pgwarden.locks import alter_table, dml, indexes, misc, tables  # noqa: F401
 from pgwarden.locks.context import Context, handler_for
 from pgwarden.locks.effects import Effect
 
-_WRITES = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
-
 
 def _merge(into: Effect, part: Effect) -> None:
     """A data-modifying CTE's effect into its statement's (the stronger lock wins)."""
@@ -48,7 +46,7 @@ def analyze(node: Any, ctx: Context) -> Effect:
     try:
         effect = handler(node, ctx)
         for cte in getattr(getattr(node, "withClause", None), "ctes", None) or ():
-            if type(cte.ctequery).__name__ in _WRITES:
+            if type(cte.ctequery).__name__ in dml.DML_KINDS:
                 _merge(effect, analyze(cte.ctequery, ctx))  # WITH x AS (DELETE ...) ...
         return effect
     except (AttributeError, TypeError, IndexError, KeyError, ValueError) as exc:

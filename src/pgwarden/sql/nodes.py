@@ -185,8 +185,9 @@ def sequence_literal(arg: Any) -> QualifiedName | None:
     name = getattr(getattr(arg, "val", None), "sval", None)
     if type(arg).__name__ != "A_Const" or not name:
         return None
-    parts = [p.strip('"') for p in name.split(".")]
-    return QualifiedName(parts[-2] if len(parts) > 1 else "public", parts[-1].lower())
+    # An unquoted part folds to lower case, as the server's regclass input does.
+    parts = [p[1:-1] if p.startswith('"') else p.lower() for p in name.split(".")]
+    return QualifiedName(parts[-2] if len(parts) > 1 else "public", parts[-1])
 
 
 def range_vars(node: Any) -> list[Any]:
