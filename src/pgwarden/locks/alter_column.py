@@ -168,15 +168,13 @@ def drop_column(
                 f"uses {name}.{colname}: dropped with it (CASCADE)",
                 recurse=False,
             )
-        for other, fk in ctx.catalog.referencing(name):
-            refcols = fk.ref_columns or ctx.catalog.key_columns(name)
-            if colname in refcols and other.name != name:
-                ctx.lock_key_holder(
-                    eff,
-                    other.name,
-                    M.AccessExclusiveLock,
-                    f"its foreign key {fk.name} is dropped (CASCADE)",
-                )
+        for other, fk in ctx.keys_on_column(name, colname):
+            ctx.lock_key_holder(
+                eff,
+                other.name,
+                M.AccessExclusiveLock,
+                f"its foreign key {fk.name} is dropped (CASCADE)",
+            )
     return "DROP COLUMN", M.AccessExclusiveLock
 
 
@@ -298,18 +296,16 @@ def _foreign_keys_rebuilt(
             if revalidate:
                 eff.scan(fk.references)
                 eff.cause("validate:foreign-key", name, str(fk.references), colname)
-    for other, fk in ctx.catalog.referencing(name):
-        refcols = fk.ref_columns or ctx.catalog.key_columns(name)
-        if colname in refcols and other.name != name:
-            ctx.lock_key_holder(
-                eff,
-                other.name,
-                M.AccessExclusiveLock,
-                f"its foreign key {fk.name} to {name}.{colname} is added again",
-                scan=revalidate,
-            )
-            if revalidate:
-                eff.cause("validate:foreign-key", other.name, str(name), colname)
+    for other, fk in ctx.keys_on_column(name, colname):
+        ctx.lock_key_holder(
+            eff,
+            other.name,
+            M.AccessExclusiveLock,
+            f"its foreign key {fk.name} to {name}.{colname} is added again",
+            scan=revalidate,
+        )
+        if revalidate:
+            eff.cause("validate:foreign-key", other.name, str(name), colname)
 
 
 def _trivial_using(expr: Any, colname: str, new: str, new_mods: tuple[int, ...]) -> bool:

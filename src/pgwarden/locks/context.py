@@ -226,6 +226,14 @@ class Context:
             out += self.catalog.referencing(up)
         return out
 
+    def keys_on_column(self, name: QualifiedName, column: str) -> list[tuple[Table, Any]]:
+        """Foreign keys of other tables that point at `name` through `column`."""
+        return [
+            (other, fk)
+            for other, fk in self.catalog.referencing(name)
+            if other.name != name and column in (fk.ref_columns or self.catalog.key_columns(name))
+        ]
+
     def dependent_views(self, name: QualifiedName) -> list[QualifiedName]:
         """Views and materialized views that read `name`, directly or through each other."""
         return self.catalog.dependent_views(name)

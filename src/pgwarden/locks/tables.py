@@ -119,14 +119,7 @@ def drop(node: Any, ctx: Context) -> Effect:
                 continue
             ctx.lock(eff, name, M.AccessExclusiveLock, label)
             if cascade:
-                for view in ctx.dependent_views(name):
-                    ctx.lock(
-                        eff,
-                        view,
-                        M.AccessExclusiveLock,
-                        f"reads {name}: dropped with it (CASCADE)",
-                        recurse=False,
-                    )
+                _drop_views(ctx, eff, name)
             t = ctx.table(name)
             if t is not None and t.parent is not None:
                 # Dropping a partition or inheritance child changes its parent's catalog
@@ -183,15 +176,7 @@ def drop(node: Any, ctx: Context) -> Effect:
                                 M.AccessExclusiveLock,
                                 f"its foreign key to {name} is dropped (CASCADE)",
                             )
-                    for view in ctx.dependent_views(name):
-                        if view.schema != schema:
-                            ctx.lock(
-                                eff,
-                                view,
-                                M.AccessExclusiveLock,
-                                f"reads {name}: dropped with it (CASCADE)",
-                                recurse=False,
-                            )
+                    _drop_views(ctx, eff, name, besides=schema)
         return eff
     if rt == "OBJECT_TYPE" or rt == "OBJECT_DOMAIN":
         eff = Effect(kind=f"DROP {'TYPE' if rt == 'OBJECT_TYPE' else 'DOMAIN'}")
@@ -257,6 +242,19 @@ def drop(node: Any, ctx: Context) -> Effect:
             )
         return eff
     return Effect(kind=f"DROP {rt}", unknown=True, note=f"DROP of {rt} is not modelled")
+
+
+def _drop_views(ctx: Context, eff: Effect, name: QualifiedName, besides: str = "") -> None:
+    """CASCADE drops the views reading `name` (but those in schema `besides`, dropped anyway)."""
+    for view in ctx.dependent_views(name):
+        if view.schema != besides:
+            ctx.lock(
+                eff,
+                view,
+                M.AccessExclusiveLock,
+                f"reads {name}: dropped with it (CASCADE)",
+                recurse=False,
+            )
 
 
 def _trigger_dependents(node: Any, ctx: Context, eff: Effect) -> bool:
