@@ -48,6 +48,19 @@ class Effect:
     transactional: bool = True  # False: cannot run inside a transaction block
     unknown: bool = False
     note: str = ""
+    # Where each relation's lock is in `locks` (rebuilt when the list was filled otherwise):
+    # a statement over a view or a partition tree locks hundreds, each looked up many times.
+    _at: dict[QualifiedName, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def _index(self) -> dict[QualifiedName, int]:
+        if len(self._at) != len(self.locks):
+            self._at = {lk.relation: i for i, lk in enumerate(self.locks)}
+        return self._at
+
+    def lock_of(self, relation: QualifiedName | None) -> RelationLock | None:
+        """The lock this statement takes on `relation`, if any."""
+        i = self._index().get(relation) if relation is not None else None
+        return self.locks[i] if i is not None else None
 
     def lock(
         self,
@@ -62,13 +75,16 @@ class Effect:
     ) -> None:
         """Record a lock, keeping only the strongest mode per relation (a mode taken anyway
         wins over the same mode taken per row)."""
-        for i, held in enumerate(self.locks):
-            if held.relation == relation:
-                if mode > held.mode or (mode == held.mode and held.per_row and not per_row):
-                    self.locks[i] = RelationLock(
-                        relation, mode, relkind, new, reason or held.reason, per_row, partition_copy
-                    )
-                return
+        at = self._index()
+        i = at.get(relation)
+        if i is not None:
+            held = self.locks[i]
+            if mode > held.mode or (mode == held.mode and held.per_row and not per_row):
+                self.locks[i] = RelationLock(
+                    relation, mode, relkind, new, reason or held.reason, per_row, partition_copy
+                )
+            return
+        at[relation] = len(self.locks)
         self.locks.append(
             RelationLock(relation, mode, relkind, new, reason, per_row, partition_copy)
         )

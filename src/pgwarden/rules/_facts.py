@@ -11,9 +11,7 @@ from pgwarden.locks.session import Analysed
 
 def lock_on(effect: Effect, relation: QualifiedName | None) -> RelationLock | None:
     """The lock a statement takes on `relation`, if any."""
-    if relation is None:
-        return None
-    return next((lk for lk in effect.locks if lk.relation == relation), None)
+    return effect.lock_of(relation)
 
 
 def on_existing(a: Analysed, prefix: str) -> Iterator[tuple[Cause, RelationLock]]:

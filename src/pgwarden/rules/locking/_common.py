@@ -30,7 +30,7 @@ def hurting(lk: RelationLock) -> bool:
 
 def lock_on(a: Analysed, relation: QualifiedName | None) -> RelationLock | None:
     """The lock this statement takes on `relation`, if any."""
-    return next((lk for lk in a.effect.locks if lk.relation == relation), None)
+    return a.effect.lock_of(relation)
 
 
 def is_partition_copy(lk: RelationLock) -> bool:

@@ -66,9 +66,11 @@ class LockHeldAcrossStatements(Rule):
         for tx in transactions(ctx.session):
             taken: dict[QualifiedName, int] = {}  # relation -> line where the held mode was taken
             for a in tx:
-                held = [lk for lk in a.held_before.values() if hurting(lk)]
-                if held and _prolongs(a):
-                    yield self._report(a.line, a.column, held, taken)
+                # _prolongs first: a transaction that drops views with CASCADE holds hundreds.
+                if a.held_before and _prolongs(a):
+                    held = [lk for lk in a.held_before.values() if hurting(lk)]
+                    if held:
+                        yield self._report(a.line, a.column, held, taken)
                 for lk in a.effect.locks:
                     prev = a.held_before.get(lk.relation)
                     if prev is None or lk.mode > prev.mode:
