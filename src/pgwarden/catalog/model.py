@@ -263,24 +263,21 @@ class Catalog:
             and table in t.sources
             and _may_use(t.view_query, column)
         ]
-        out = list(direct)
-        for v in direct:
-            out += [w for w in self.dependent_views(v) if w not in out]
-        return out
+        return direct + [v for v in self.dependent_views(*direct) if v not in direct]
 
-    def dependent_views(self, name: QualifiedName) -> list[QualifiedName]:
-        """Views and materialized views that read `name`, directly or through each other, in
-        the tables' order (what DROP ... CASCADE drops with it). A scan: CASCADE is rare."""
+    def dependent_views(self, *names: QualifiedName) -> list[QualifiedName]:
+        """Views and materialized views that read any of `names`, directly or through each
+        other (what DROP ... CASCADE drops with them): one scan of the catalog for all."""
         readers: dict[QualifiedName, list[QualifiedName]] = {}
         for t in self.tables.values():
             if t.kind in ("view", "matview"):
                 for src in t.sources:
                     readers.setdefault(src, []).append(t.name)
         out: list[QualifiedName] = []
-        stack = [name]
+        stack = list(names)
         while stack:
             for v in readers.get(stack.pop(), ()):
-                if v not in out and v != name:
+                if v not in out and v not in names:
                     out.append(v)
                     stack.append(v)
         return out

@@ -99,12 +99,11 @@ def add_column(
                 recurse=recurse,
             )
             if (seq := nextval_sequence(default)) is not None:
-                eff.lock(
+                ctx.lock_sequence(
+                    eff,
                     seq,
                     M.RowExclusiveLock,
-                    relkind="sequence",
-                    new=ctx.is_new(seq),
-                    reason=f"nextval() fills {name}.{colname} in every row",
+                    f"nextval() fills {name}.{colname} in every row",
                     per_row=True,
                 )
         elif vol == "unknown":
@@ -158,7 +157,7 @@ def drop_column(
             )
     col = table.columns.get(colname)
     if col is not None and col.sequence is not None:
-        _lock_sequence(ctx, eff, col.sequence, M.AccessExclusiveLock, "owned sequence is dropped")
+        ctx.lock_sequence(eff, col.sequence, M.AccessExclusiveLock, "owned sequence is dropped")
     if enum_name(cmd.behavior) == "DROP_CASCADE":
         for view in ctx.catalog.views_using_column(name, colname):
             ctx.lock(
@@ -189,15 +188,11 @@ def identity(
         return "ALTER COLUMN ADD GENERATED AS IDENTITY", M.AccessExclusiveLock
     if sub == "AT_SetIdentity":
         if seq is not None:
-            _lock_sequence(ctx, eff, seq, M.ShareRowExclusiveLock, "identity sequence altered")
+            ctx.lock_sequence(eff, seq, M.ShareRowExclusiveLock, "identity sequence altered")
         return "ALTER COLUMN SET GENERATED/sequence option", M.AccessExclusiveLock
     if seq is not None:
-        _lock_sequence(ctx, eff, seq, M.AccessExclusiveLock, "identity sequence dropped")
+        ctx.lock_sequence(eff, seq, M.AccessExclusiveLock, "identity sequence dropped")
     return "ALTER COLUMN DROP IDENTITY", M.AccessExclusiveLock
-
-
-def _lock_sequence(ctx: Context, eff: Effect, seq: QualifiedName, mode: M, reason: str) -> None:
-    eff.lock(seq, mode, relkind="sequence", new=ctx.is_new(seq), reason=reason)
 
 
 def set_not_null(

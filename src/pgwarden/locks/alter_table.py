@@ -277,13 +277,7 @@ def _subcommand(
         seq = nextval_sequence(cmd.def_) if sub == "AT_ColumnDefault" else None
         if seq is not None and ctx.version >= 18:
             # 18 opens the sequence the new default names (15 does not; 16 and 17 unverified).
-            eff.lock(
-                seq,
-                M.AccessShareLock,
-                relkind="sequence",
-                new=ctx.is_new(seq),
-                reason="named by the new default",
-            )
+            ctx.lock_sequence(eff, seq, M.AccessShareLock, "named by the new default")
         if sub == "AT_AddInherit" and cmd.def_ is not None:
             ctx.lock(eff, qname(cmd.def_), M.ShareUpdateExclusiveLock, "new parent", recurse=False)
         if sub == "AT_DropInherit" and cmd.def_ is not None:

@@ -206,6 +206,20 @@ class Context:
                 if self.relkind(rel) != "view":
                     self.scan(effect, rel)
 
+    def lock_sequence(
+        self,
+        effect: Effect,
+        seq: QualifiedName,
+        mode: LockMode,
+        reason: str,
+        *,
+        per_row: bool = False,
+    ) -> None:
+        """Lock a sequence (no partitions or children to follow)."""
+        effect.lock(
+            seq, mode, relkind="sequence", new=self.is_new(seq), reason=reason, per_row=per_row
+        )
+
     def partition_ancestors(self, name: QualifiedName) -> list[QualifiedName]:
         """The partitioned tables `name` is a partition of, nearest first."""
         out: list[QualifiedName] = []
@@ -234,9 +248,9 @@ class Context:
             if other.name != name and column in (fk.ref_columns or self.catalog.key_columns(name))
         ]
 
-    def dependent_views(self, name: QualifiedName) -> list[QualifiedName]:
+    def dependent_views(self, *names: QualifiedName) -> list[QualifiedName]:
         """Views and materialized views that read `name`, directly or through each other."""
-        return self.catalog.dependent_views(name)
+        return self.catalog.dependent_views(*names)
 
     def view_sources(self, name: QualifiedName) -> list[QualifiedName]:
         """Relations a view reads, through nested views (the rewriter locks them all)."""

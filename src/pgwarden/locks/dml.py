@@ -87,7 +87,7 @@ def _sequence_calls(node: Any, ctx: Context, eff: Effect) -> None:
         seq = _sequence_argument(call.args[0], ctx) if mode is not None else None
         if mode is None or seq is None:
             continue
-        eff.lock(seq, mode, relkind="sequence", new=ctx.is_new(seq), reason=f"{verb}()")
+        ctx.lock_sequence(eff, seq, mode, f"{verb}()")
 
 
 def _sequence_argument(arg: Any, ctx: Context) -> QualifiedName | None:
@@ -272,13 +272,8 @@ def _inserted(ctx: Context, eff: Effect, target: QualifiedName, given: set[str] 
     for col in t.columns.values():
         seq = col.sequence or col.default_sequence
         if seq is not None and given is not None and col.name not in given:
-            eff.lock(
-                seq,
-                M.RowExclusiveLock,
-                relkind="sequence",
-                new=ctx.is_new(seq),
-                reason=f"nextval() fills {target}.{col.name}",
-                per_row=True,
+            ctx.lock_sequence(
+                eff, seq, M.RowExclusiveLock, f"nextval() fills {target}.{col.name}", per_row=True
             )
     for fk in t.foreign_keys():
         if fk.references is not None:

@@ -199,7 +199,7 @@ def alter_enum(node: Any, ctx: Context) -> Effect:
 def alter_sequence(node: Any, ctx: Context) -> Effect:
     eff = Effect(kind="ALTER SEQUENCE")
     name = qname(node.sequence)
-    eff.lock(name, M.ShareRowExclusiveLock, relkind="sequence", new=ctx.is_new(name))
+    ctx.lock_sequence(eff, name, M.ShareRowExclusiveLock, "")
     _owned_by(node, ctx, eff)
     return eff
 

@@ -119,7 +119,7 @@ def drop(node: Any, ctx: Context) -> Effect:
                 continue
             ctx.lock(eff, name, M.AccessExclusiveLock, label)
             if cascade:
-                _drop_views(ctx, eff, name)
+                _drop_views(ctx, eff, [name], str(name))
             t = ctx.table(name)
             if t is not None and t.parent is not None:
                 # Dropping a partition or inheritance child changes its parent's catalog
@@ -129,13 +129,7 @@ def drop(node: Any, ctx: Context) -> Effect:
                 )
             for tree_member in ctx.each_partition_tree(name) if t is not None else ():
                 for seq in ctx.catalog.owned_sequences(tree_member):
-                    eff.lock(
-                        seq,
-                        M.AccessExclusiveLock,
-                        relkind="sequence",
-                        new=ctx.is_new(seq),
-                        reason="owned sequence is dropped",
-                    )
+                    ctx.lock_sequence(eff, seq, M.AccessExclusiveLock, "owned sequence is dropped")
             if t is not None:
                 for fk in t.foreign_keys():
                     if fk.references and fk.references != name:
@@ -176,7 +170,7 @@ def drop(node: Any, ctx: Context) -> Effect:
                                 M.AccessExclusiveLock,
                                 f"its foreign key to {name} is dropped (CASCADE)",
                             )
-                    _drop_views(ctx, eff, name, besides=schema)
+                _drop_views(ctx, eff, inside, f"schema {schema}", besides=schema)
         return eff
     if rt == "OBJECT_TYPE" or rt == "OBJECT_DOMAIN":
         eff = Effect(kind=f"DROP {'TYPE' if rt == 'OBJECT_TYPE' else 'DOMAIN'}")
@@ -244,15 +238,18 @@ def drop(node: Any, ctx: Context) -> Effect:
     return Effect(kind=f"DROP {rt}", unknown=True, note=f"DROP of {rt} is not modelled")
 
 
-def _drop_views(ctx: Context, eff: Effect, name: QualifiedName, besides: str = "") -> None:
-    """CASCADE drops the views reading `name` (but those in schema `besides`, dropped anyway)."""
-    for view in ctx.dependent_views(name):
+def _drop_views(
+    ctx: Context, eff: Effect, names: list[QualifiedName], what: str, besides: str = ""
+) -> None:
+    """CASCADE drops the views reading `names` (but those in schema `besides`, dropped
+    anyway); `what` names the dropped object in the reason."""
+    for view in ctx.dependent_views(*names):
         if view.schema != besides:
             ctx.lock(
                 eff,
                 view,
                 M.AccessExclusiveLock,
-                f"reads {name}: dropped with it (CASCADE)",
+                f"reads {what}: dropped with it (CASCADE)",
                 recurse=False,
             )
 
@@ -354,13 +351,7 @@ def truncate(node: Any, ctx: Context) -> Effect:
             # RESTART IDENTITY resets the owned sequences (new storage, ACCESS EXCLUSIVE).
             for t in ctx.each_partition_tree(name):
                 for seq in ctx.catalog.owned_sequences(t):
-                    eff.lock(
-                        seq,
-                        M.AccessExclusiveLock,
-                        relkind="sequence",
-                        new=ctx.is_new(seq),
-                        reason="RESTART IDENTITY",
-                    )
+                    ctx.lock_sequence(eff, seq, M.AccessExclusiveLock, "RESTART IDENTITY")
         if cascade:
             for other, _ in ctx.referencing(name):
                 ctx.lock(
