@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pgwarden.pieces import write_pieces
+
 if TYPE_CHECKING:
     from pgwarden.config import LintConfig
     from pgwarden.lint import FileOut
@@ -241,8 +243,8 @@ class ResultCache:
                 pieces: list[bytes] = []
                 for key, entry in self._used.items():
                     pieces += (key.encode(), b"\t", entry, b"\n")
-                with open(tmp, "wb") as fh:
-                    fh.write(b"".join(pieces))  # one copy of ~15 MB on a corpus, one write
+                with open(tmp, "wb", buffering=0) as fh:
+                    write_pieces(fh.fileno(), pieces)  # ~15 MB on a corpus, never joined
                 os.replace(tmp, self.path)  # readers see the old pack or the new one, whole
             except BaseException:
                 tmp.unlink(missing_ok=True)

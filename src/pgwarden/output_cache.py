@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from pgwarden.cache import FORMAT, cache_dir, digest, fingerprint, pack_id, write_gitignore
+from pgwarden.pieces import write_pieces
 
 if TYPE_CHECKING:
     from pgwarden.config import LintConfig
@@ -69,22 +70,24 @@ class OutputCache:
             fh.close()
             return None  # corrupt or foreign: a miss
 
-    def put(self, exit_code: int, stderr: Sequence[str], stdout: bytes) -> None:
-        """Write atomically; failures to write are ignored (the next run is a miss)."""
+    def put(
+        self, exit_code: int, stderr: Sequence[str], stdout: Sequence[bytes | memoryview]
+    ) -> None:
+        """Write atomically (`stdout`: its pieces, in order); failures to write are ignored
+        (the next run is a miss)."""
         head = {
             "key": self.key,
             "exit_code": exit_code,
             "stderr": list(stderr),
-            "size": len(stdout),
+            "size": sum(len(p) for p in stdout),
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_gitignore(self.path.parent.parent)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             try:
-                with open(tmp, "wb") as fh:
-                    fh.write(json.dumps(head).encode("ascii") + b"\n")
-                    fh.write(stdout)
+                with open(tmp, "wb", buffering=0) as fh:
+                    write_pieces(fh.fileno(), [json.dumps(head).encode("ascii") + b"\n", *stdout])
                 os.replace(tmp, self.path)
             except BaseException:
                 tmp.unlink(missing_ok=True)

@@ -53,21 +53,6 @@ def parse_item(source: SqlSource, data: bytes | ParseFailure) -> ParsedFile | Pa
     return text if isinstance(text, ParseFailure) else parse_text(source, text)
 
 
-def replay(parsed: ParsedFile, catalog: Catalog) -> None:
-    """Bring the catalog to where linting `parsed` leaves it, without the lock model or rules.
-
-    Mirrors what `locks.session.simulate` applies (every statement but transaction control,
-    as objects created in this file) followed by `mark_all_existing`; the cache test checks
-    that results with and without the cache agree.
-    """
-    from pgwarden.catalog.apply import apply_statement
-
-    for st in parsed.statements:
-        if st.kind != "TransactionStmt":
-            apply_statement(st.node, catalog, True)
-    catalog.mark_all_existing()
-
-
 def load_schema_items(items: list[_Item], catalog: Catalog) -> list[ParseFailure]:
     """Apply `--schema` files; statements the catalog cannot model are skipped, not fatal."""
     from pgwarden.catalog.apply import apply_statement
@@ -248,13 +233,17 @@ def _lint_run(
     result.errors.extend(load_schema_items(schema, catalog))
     split = _plan_split(items, first, config.cache or rendered)
     worker = _fork_worker(items, split, catalog, config, rules) if split < len(items) else None
+    # With a worker, each result is encoded as soon as it is made (while the worker is busy,
+    # not after it); as JSON output, the objects are then dropped: they would pile up, and
+    # the collector would walk them all.
+    encode = worker is not None and (config.cache or rendered)
     try:
         for it in items[:first]:
             _replay_item(it, catalog)
         for it in items[first:split]:
             it.out = _lint_one(it, catalog, config, rules)
-        if worker is not None and (config.cache or rendered):
-            _encode(items[first:split])  # now, while the worker is busy, not after it
+            if encode:
+                _encode(it, rendered)
         done = _collect(worker, items, split, rendered) if worker is not None else split
         if done < len(items):  # no worker, or it failed part way: carry on here
             for it in items[split:done]:
@@ -266,22 +255,39 @@ def _lint_run(
             worker.reap()
 
 
-def _encode(items: list[_Item]) -> None:
+def _encode(it: _Item, drop: bool) -> None:
+    """Encode the item's result (`drop`: and keep only that, unless it is a parse failure)."""
     from pgwarden.cache import encode_entry
 
-    for it in items:
-        out = it.out
-        if out is not None and it.encoded is None:
-            it.encoded = encode_entry(
-                out if not isinstance(out, ParseFailure) else (out.line, out.column, out.message)
-            )
+    out = it.out
+    if out is None or it.encoded is not None:
+        return
+    if isinstance(out, ParseFailure):
+        it.encoded = encode_entry((out.line, out.column, out.message))
+    else:
+        it.encoded = encode_entry(out)
+        if drop:
+            it.out = None
 
 
 def _replay_item(it: _Item, catalog: Catalog) -> None:
-    if not it.source.is_down:
-        parsed = parse_item(it.source, it.data)
-        if not isinstance(parsed, ParseFailure):
-            replay(parsed, catalog)
+    """Bring the catalog to where linting the item leaves it, without the lock model or rules.
+
+    Mirrors what `locks.session.simulate` applies (every statement; transaction control
+    changes nothing) followed by `mark_all_existing`, from the statements' nodes only (no
+    locations, no directives). test_pipeline checks that parallel and serial runs agree.
+    """
+    from pgwarden.catalog.apply import apply_statement
+    from pgwarden.sql.source import decode, parse_nodes
+
+    if it.source.is_down or isinstance(it.data, ParseFailure):
+        return
+    text = decode(it.source, it.data)
+    nodes = None if isinstance(text, ParseFailure) else parse_nodes(it.source, text)
+    if nodes is not None:
+        for node in nodes:
+            apply_statement(node, catalog, True)
+        catalog.mark_all_existing()
 
 
 def _lint_one(
@@ -455,8 +461,8 @@ def _collect(worker: _Worker, items: list[_Item], split: int, rendered: bool) ->
             if i >= len(items):
                 break
             it = items[i]
-            if rendered:
-                ok = split_entry(line) is not None
+            if rendered:  # the length is checked: its checksum was computed a moment ago
+                ok = split_entry(line, verify=False) is not None
             else:
                 entry = decode_entry(line, it.source.display)
                 it.out = ParseFailure(it.source, *entry) if isinstance(entry, tuple) else entry

@@ -280,3 +280,32 @@ def test_fifo_without_writer_does_not_hang(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     parsed = parse_source(SqlSource(str(fifo), fifo))
     assert isinstance(parsed, ParsedFile) and parsed.statements == []
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN a text;\n",
+        "\ufeffCREATE TABLE t (id int);",  # a BOM
+        "\\set ON_ERROR_STOP on\nCREATE TABLE t (id int);\n\\i other.sql\nDROP TABLE t;\n",
+        "COPY t FROM stdin;\n1\n2\n\\.\nCREATE INDEX i ON t (id);\n",
+        "-- pgwarden: ignore[ban-drop-table]\nDROP TABLE t;",
+        "BEGIN; CREATE TABLE t (id int); COMMIT;",
+        "CREATE TABLE t (id int); SELEC 1;",  # a syntax error
+        "CREATE TABLE t (id int);\x00",  # a NUL byte
+        "",
+        "-- only a comment\n",
+    ],
+)
+def test_parse_nodes_gives_the_nodes_parse_text_gives(sql: str) -> None:
+    """The catalog replay of a parallel run parses with parse_nodes: the very statements
+    parse_text would lint, and nothing where parse_text fails."""
+    from pgwarden.sql.source import parse_nodes, parse_text
+
+    src = SqlSource("m.sql", None, sql)
+    full = parse_text(src, sql)
+    nodes = parse_nodes(src, sql)
+    if isinstance(full, ParseFailure):
+        assert nodes is None
+    else:
+        assert nodes == [s.node for s in full.statements]

@@ -181,6 +181,20 @@ def _replay(saved: SavedOutput) -> int:
     return saved.exit_code
 
 
+def _write_out(buffer: BinaryIO, pieces: list[bytes | memoryview]) -> None:
+    """The pieces to stdout: straight to its file descriptor when it has one."""
+    from pgwarden.pieces import write_pieces
+
+    try:
+        fd = buffer.fileno()
+    except (AttributeError, OSError, ValueError):  # a replaced stdout (tests, embedding)
+        for piece in pieces:
+            buffer.write(piece)
+        buffer.flush()
+        return
+    write_pieces(fd, pieces)
+
+
 @contextmanager
 def _lean_gc() -> Iterator[None]:
     """Linting allocates millions of short-lived objects but few reference cycles: the cycle
@@ -223,11 +237,11 @@ def run(args: argparse.Namespace) -> int:
         if as_bytes:
             from pgwarden.report.json_out import json_document
 
-            data = b"".join(json_document(result))
+            pieces = json_document(result)
             sys.stdout.flush()
             assert buffer is not None
-            buffer.write(data)
             buffer.flush()
+            _write_out(buffer, pieces)
         elif keep is None:
             render(result, fmt, sys.stdout)
         else:
@@ -244,5 +258,5 @@ def run(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
     if keep is not None:
         cache, encoding, on_error = keep
-        cache.put(code, errors, data if as_bytes else text.encode(encoding, on_error))
+        cache.put(code, errors, pieces if as_bytes else [text.encode(encoding, on_error)])
     return code

@@ -160,16 +160,22 @@ def file_from_json(data: bytes | memoryview) -> FileOut:
     )
 
 
-def json_document(result: LintResult) -> list[bytes]:
-    """The whole `--format json` output (compact), as pieces to write one after the other;
-    files already rendered (`result.rendered`) are spliced in as they are."""
+def json_document(result: LintResult) -> list[bytes | memoryview]:
+    """The whole `--format json` output (compact), as pieces to write one after the other
+    (see pieces.write_pieces); files already rendered (`result.rendered`) are spliced in as
+    they are."""
     files = result.rendered if result.rendered is not None else map(file_json, result.files)
     errors = [
         {"path": e.display, "line": e.line, "column": e.column, "message": e.message}
         for e in result.errors
     ]
-    head = dumps({"version": __version__})[:-1] + b',"files":['
-    return [head, b",".join(files), b'],"errors":', dumps(errors), b"}\n"]
+    out: list[bytes | memoryview] = [dumps({"version": __version__})[:-1] + b',"files":[']
+    for f in files:
+        out += (f, b",")
+    if len(out) > 1:
+        out.pop()  # the last comma
+    out += (b'],"errors":', dumps(errors), b"}\n")
+    return out
 
 
 def write_json(result: LintResult, out: TextIO) -> None:

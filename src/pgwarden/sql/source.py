@@ -87,12 +87,18 @@ class ParsedFile:
 
 
 class _Lines:
+    """Offsets to 1-based (line, column); the line starts are found on the first question."""
+
     def __init__(self, text: str) -> None:
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.text = text
+        self.starts: list[int] | None = None
 
     def at(self, offset: int) -> tuple[int, int]:
-        i = bisect.bisect_right(self.starts, offset) - 1
-        return i + 1, offset - self.starts[i] + 1
+        starts = self.starts
+        if starts is None:
+            starts = self.starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        i = bisect.bisect_right(starts, offset) - 1
+        return i + 1, offset - starts[i] + 1
 
 
 def decode(source: SqlSource, data: bytes) -> str | ParseFailure:
@@ -259,6 +265,20 @@ def _preprocess(
     sql = "".join(parts)
     comments = [c for c in lexed.comments if not any(s <= c[0] < e for s, e, _ in regions)]
     return sql, comments
+
+
+def parse_nodes(source: SqlSource, text: str) -> list[Any] | None:
+    """Just the statements' nodes of what parse_text would parse (None where it fails): for
+    replaying a file into the catalog, which needs neither locations nor directives."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\x00" in text:
+        return None
+    sql, _ = _preprocess(text, _Lines(text), [])
+    try:
+        return [rs.stmt for rs in _parse_deep_safe(sql)]
+    except Exception:  # parse_text reports what this skips
+        return None
 
 
 def parse_text(source: SqlSource, text: str) -> ParsedFile | ParseFailure:
