@@ -222,6 +222,8 @@ def lock_out(lk: RelationLock) -> LockOut:
 
 
 def _suppressed(f: Finding, a: Analysed | None, parsed: ParsedFile, used: set[int]) -> bool:
+    if parsed.file_ignores is None and (a is None or not a.stmt.ignores):
+        return False  # nearly every finding: no directive to look at
     keys = {f.rule, f.code, ALL}
     if parsed.file_ignores is not None and keys & parsed.file_ignores:
         return True

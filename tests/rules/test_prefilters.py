@@ -184,3 +184,33 @@ def test_identifier_prefilter_at_the_limit(char: str, form: str) -> None:
             assert identifier_too_long._candidate(sql), sql
         elif form in ("plain", "quoted"):
             assert not identifier_too_long._candidate(sql), sql
+
+
+def test_column_type_rules_accept_only_their_type_names() -> None:
+    """ColumnTypeRule.type_names skips statements that declare none of them: `matches` must
+    not accept any other type (every type name the parser gives for the corpus's columns,
+    and the usual spellings)."""
+    from pgwarden.catalog import QualifiedName
+    from pgwarden.rules.types._columns import ColumnType, ColumnTypeRule
+    from pgwarden.sql.nodes import type_name
+
+    names = {"int", "integer", "int4", "int8", "int2", "serial", "serial4", "bigserial"}
+    names |= {"serial8", "smallserial", "serial2", "bpchar", "char", "varchar", "text", "json"}
+    names |= {"jsonb", "timestamp", "timestamptz", "date", "numeric", "uuid", "bool", "bytea"}
+    for sql in ('CREATE TABLE t (a char(3), b "char", c character varying(5), d time);',):
+        parsed = parse_source(SqlSource("m.sql", None, sql))
+        assert isinstance(parsed, ParsedFile)
+        for elt in parsed.statements[0].node.tableElts:
+            names.add(type_name(elt.typeName)[0])
+    rules = [r for r in all_rules() if issubclass(r, ColumnTypeRule)]
+    assert len(rules) >= 7
+    for cls in rules:
+        rule = cls()
+        for name in sorted(names):
+            for written in ((name,), ("pg_catalog", name), ("char",)):
+                for mods in ((), (10,)):
+                    ct = ColumnType(
+                        QualifiedName("public", "t"), "c", name, mods, False, written, "x"
+                    )
+                    if rule.matches(ct):
+                        assert name in cls.type_names, (cls.name, name)

@@ -94,10 +94,6 @@ class BanDropConstraint(Rule):
                     "keep the constraint, or replace it with a looser one in the same transaction",
                 )
             return
-        lk = existing_lock(a)
-        if lk is None:
-            return
-        table = lk.relation
         dropped = [
             cmd.name
             for cmd in node.cmds or ()
@@ -105,6 +101,10 @@ class BanDropConstraint(Rule):
         ]
         if not dropped:
             return
+        lk = existing_lock(a)
+        if lk is None:
+            return
+        table = lk.relation
         if _dropped_later(ctx, a, table):
             return  # ban-drop-table reports the table
         kept = _added(ctx, table)
@@ -139,20 +139,29 @@ def _added(ctx: FileContext, table: QualifiedName) -> set[str]:
     """Constraint names the file adds to `table`, before or after the drop: dropping one added
     earlier loses nothing clients rely on, and one added again later is a replacement (for the
     moment in between, rows are not checked, but no query fails)."""
-    out: set[str] = set()
-    for b in ctx.session.statements:
-        if b.stmt.kind == "AlterTableStmt" and qname(b.stmt.node.relation) == table:
-            out.update(_constraint_names(b.stmt.node))
-    return out
+    by_table: dict[QualifiedName, set[str]] | None = ctx.memo.get(_ADDED)
+    if by_table is None:  # once per file: a file may drop hundreds of constraints
+        by_table = ctx.memo[_ADDED] = {}
+        for b in ctx.session.statements:
+            if b.stmt.kind == "AlterTableStmt":
+                names = by_table.setdefault(qname(b.stmt.node.relation), set())
+                names.update(_constraint_names(b.stmt.node))
+    return by_table.get(table, set())
 
 
 def _dropped_later(ctx: FileContext, a: Analysed, table: QualifiedName) -> bool:
-    return any(
-        c.relation == table
-        for b in ctx.session.statements
-        if b.stmt.index > a.stmt.index
-        for c in b.effect.find("compat:drop-table")
-    )
+    last: dict[QualifiedName, int] | None = ctx.memo.get(_DROPPED)
+    if last is None:  # table -> index of the last statement that drops it
+        last = ctx.memo[_DROPPED] = {}
+        for b in ctx.session.statements:
+            for c in b.effect.find("compat:drop-table"):
+                if c.relation is not None:
+                    last[c.relation] = b.stmt.index
+    return last.get(table, -1) > a.stmt.index
+
+
+_ADDED = "ban-drop-constraint:added"
+_DROPPED = "ban-drop-constraint:dropped"
 
 
 def _constraint_names(node: Any) -> Iterator[str]:

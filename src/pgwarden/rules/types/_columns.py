@@ -39,15 +39,24 @@ class ColumnType:
         return f"{self.table}.{self.column}"
 
 
-_LAST: list[Any] = [None, ()]  # [node, its column types]: seven rules ask about each statement
+# [node, its column types, their type names]: seven rules ask about each statement
+_LAST: list[Any] = [None, (), frozenset()]
 
 
 def column_types(node: Any) -> tuple[ColumnType, ...]:
     """Every column type a CREATE TABLE or ALTER TABLE statement declares."""
     if _LAST[0] is not node:  # holding the node keeps its id from being reused
-        _LAST[:] = [node, tuple(_column_types(node))]
-    found: tuple[ColumnType, ...] = _LAST[1]
-    return found
+        found = tuple(_column_types(node))
+        _LAST[:] = [node, found, frozenset(ct.type_name for ct in found)]
+    types: tuple[ColumnType, ...] = _LAST[1]
+    return types
+
+
+def declared_type_names(node: Any) -> frozenset[str]:
+    """The canonical type names among column_types(node)."""
+    column_types(node)
+    names: frozenset[str] = _LAST[2]
+    return names
 
 
 def _column_types(node: Any) -> Iterator[ColumnType]:
@@ -86,8 +95,11 @@ class ColumnTypeRule(Rule):
     """A rule about the type a column is declared with (subclasses say which and why)."""
 
     kinds = frozenset({"CreateStmt", "AlterTableStmt"})
+    # The canonical type names `matches` can accept: most statements declare none of them.
+    type_names: frozenset[str]
 
     def matches(self, ct: ColumnType) -> bool:
+        """Only called for a column whose type_name is in `type_names`."""
         raise NotImplementedError
 
     def problem(self, ct: ColumnType) -> str:
@@ -99,8 +111,11 @@ class ColumnTypeRule(Rule):
     def check(self, a: Analysed, ctx: FileContext) -> Iterator[Finding]:
         if a.stmt.kind not in ("CreateStmt", "AlterTableStmt"):
             return
-        for ct in column_types(a.stmt.node):
-            if self.matches(ct):
+        node = a.stmt.node
+        if self.type_names.isdisjoint(declared_type_names(node)):
+            return
+        for ct in column_types(node):
+            if ct.type_name in self.type_names and self.matches(ct):
                 yield self.finding(
                     a, f"{ct} is {ct.label} ({ct.how}): {self.problem(ct)}", self.advice(ct)
                 )

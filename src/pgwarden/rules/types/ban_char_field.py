@@ -38,6 +38,8 @@ class BanCharField(ColumnTypeRule):
     severity = Severity.WARNING
     peers = {"squawk": "ban-char-field"}
 
+    type_names = frozenset({"bpchar"})
+
     def matches(self, ct: ColumnType) -> bool:
         # `"char"` parses to the name `char` (the internal one-byte type); `char(n)` to bpchar.
         return ct.type_name == "bpchar" and ct.written[-1:] != ("char",)

@@ -34,6 +34,8 @@ class PreferBigintOverInt(ColumnTypeRule):
     severity = Severity.WARNING
     peers = {"squawk": "prefer-bigint-over-int"}
 
+    type_names = _INT4
+
     def matches(self, ct: ColumnType) -> bool:
         return ct.type_name in _INT4
 

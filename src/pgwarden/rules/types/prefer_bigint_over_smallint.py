@@ -33,6 +33,8 @@ class PreferBigintOverSmallint(ColumnTypeRule):
     severity = Severity.WARNING
     peers = {"squawk": "prefer-bigint-over-smallint"}
 
+    type_names = _INT2
+
     def matches(self, ct: ColumnType) -> bool:
         return ct.type_name in _INT2
 

@@ -39,6 +39,8 @@ class PreferIdentity(ColumnTypeRule):
     severity = Severity.WARNING
     peers = {"squawk": "prefer-identity"}
 
+    type_names = _SERIAL
+
     def matches(self, ct: ColumnType) -> bool:
         return ct.type_name in _SERIAL
 

@@ -36,6 +36,8 @@ class PreferJsonb(ColumnTypeRule):
     severity = Severity.WARNING
     peers = {"eugene": "E3", "strong_migrations": "add_column_json"}
 
+    type_names = frozenset({"json"})
+
     def matches(self, ct: ColumnType) -> bool:
         return ct.type_name == "json"
 

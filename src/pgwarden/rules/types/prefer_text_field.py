@@ -36,6 +36,8 @@ class PreferTextField(ColumnTypeRule):
     severity = Severity.WARNING
     peers = {"squawk": "prefer-text-field"}
 
+    type_names = frozenset({"varchar"})
+
     def matches(self, ct: ColumnType) -> bool:
         return ct.type_name == "varchar" and bool(ct.typmods)
 

@@ -34,6 +34,8 @@ class PreferTimestamptz(ColumnTypeRule):
     aliases = ("prefer-timestamp-tz",)
     peers = {"squawk": "prefer-timestamp-tz"}
 
+    type_names = frozenset({"timestamp"})
+
     def matches(self, ct: ColumnType) -> bool:
         return ct.type_name == "timestamp"
 
