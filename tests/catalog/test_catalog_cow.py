@@ -62,3 +62,32 @@ def test_reverse_maps_follow_changes() -> None:
     # A catalog built from plain dicts (no change counting) still answers correctly.
     plain = Catalog(dict(cat.tables), dict(cat.indexes))
     assert [i.name for i in plain.indexes_of(q("c2"))] == [q("c_pkey")]
+
+
+def test_shallow_copies_carry_every_field() -> None:
+    """_shallow (behind clone and edit_index) copies every field, through the class's
+    __init__ where its fields allow it, setting each slot where they do not."""
+    from dataclasses import dataclass, field, fields
+
+    from pgwarden.catalog.model import Column, Constraint, Index, QualifiedName, Table, _shallow
+
+    name = QualifiedName("public", "t")
+    samples = [
+        Column("c", "int4", (4,), True, True, True, True, True, name, name),
+        Constraint("k", "foreign_key", False, ("a",), "a", name, "i", ("b",), "c", "n", "x"),
+        Index(name, name, ("a",), True, False, True, "owner"),
+        Table(name, "partitioned", True, True, owner="owner", tablespace="ts"),
+    ]
+
+    @dataclass(slots=True)
+    class Partly:  # a field __init__ does not take: copied slot by slot
+        a: int
+        b: list[int] = field(default_factory=list, init=False)
+
+    p = Partly(1)
+    p.b.append(2)
+    for obj in [*samples, p]:
+        copy = _shallow(obj)
+        assert copy is not obj and type(copy) is type(obj)
+        for f in fields(obj):
+            assert getattr(copy, f.name) is getattr(obj, f.name), f.name

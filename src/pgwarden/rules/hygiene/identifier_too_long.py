@@ -22,6 +22,8 @@ _IDENT_BYTES = bytes(
 )
 _LONG_RUN = b"a" * (MAX_BYTES + 1)
 _LONG_QUOTED = re.compile(rb'"(?:[^"]|""){64}')
+# What can hold a `"` that opens no identifier (a literal, a comment), or escape one (`""`).
+_UNPAIRED = (b"'", b"$", b"--", b"/*", b'""')
 _UESCAPE = re.compile(r"\\(?:\+([0-9A-Fa-f]{6})|([0-9A-Fa-f]{4}))")
 
 
@@ -92,7 +94,15 @@ def _candidate(text: str) -> bool:
     if len(text) < 16:
         return False
     data = text.encode("utf-8", "surrogatepass")
-    return _LONG_RUN in data.translate(_IDENT_BYTES) or _LONG_QUOTED.search(data) is not None
+    if _LONG_RUN in data.translate(_IDENT_BYTES):
+        return True
+    if b'"' not in data:
+        return False
+    if any(mark in data for mark in _UNPAIRED):
+        # A `"` may sit in a literal or a comment: any run after a quote may be a name.
+        return _LONG_QUOTED.search(data) is not None
+    # Otherwise quotes pair up in order: the bodies are every other piece between them.
+    return any(len(body) > MAX_BYTES for body in data.split(b'"')[1::2])
 
 
 def _identifier(raw: str, unicode_escapes: bool) -> str:
