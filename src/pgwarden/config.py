@@ -57,6 +57,15 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read config: {exc}") from exc
 
 
+def _mentions_pgwarden(path: Path) -> bool:
+    """False when the file cannot hold a [tool.pgwarden] table: parsing it is skipped (and
+    so is importing the TOML parser, on every run). An unreadable file is parsed, to say why."""
+    try:
+        return b"pgwarden" in path.read_bytes()
+    except OSError:
+        return True
+
+
 def find_config(start: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
     """`pgwarden.toml` or `[tool.pgwarden]` in `pyproject.toml`, walking up from `start`."""
     here = (start or Path.cwd()).resolve()
@@ -66,7 +75,7 @@ def find_config(start: Path | None = None) -> tuple[Path, dict[str, Any]] | None
             data = _load_toml(own)
             return own, data.get("tool", {}).get("pgwarden", data)
         py = d / "pyproject.toml"
-        if py.is_file():
+        if py.is_file() and _mentions_pgwarden(py):
             data = _load_toml(py)
             section = data.get("tool", {}).get("pgwarden")
             if section is not None:

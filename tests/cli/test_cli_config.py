@@ -9,6 +9,7 @@ import pytest
 
 from pgwarden.cli.main import main
 from pgwarden.config import LintConfig, load_config
+from pgwarden.errors import ConfigError
 
 SCHEMA = "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);\n"
 MIGRATION = "CREATE INDEX orders_customer_idx ON orders (customer_id);\n"
@@ -66,6 +67,13 @@ def test_config_found_from_a_subdirectory(
 def test_pyproject_without_section_is_skipped(repo: Path) -> None:
     (repo / "pyproject.toml").write_text('[project]\nname = "app"\n')
     assert load_config(repo) == LintConfig()
+    # Not even parsed when it never says pgwarden: a broken one is not our business...
+    (repo / "pyproject.toml").write_text('[project\nname = "app"\n')
+    assert load_config(repo) == LintConfig()
+    # ...but one that does is read, and its errors reported.
+    (repo / "pyproject.toml").write_text('[tool.pgwarden\nselect = ["PW101"]\n')
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(repo)
 
 
 def test_pgwarden_toml(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
