@@ -38,6 +38,7 @@ class _Item:
     # The result as a cache entry (cache.encode_entry), as a worker or the cache gave it
     # (`out` then stays None until something needs the objects) or as encoded for them.
     encoded: bytes | None = None
+    parts: tuple[int, memoryview] | tuple[int, int, str] | None = None  # split_entry(encoded)
 
     @property
     def done(self) -> bool:
@@ -150,7 +151,8 @@ def _add(result: LintResult, it: _Item) -> None:
         if it.encoded is None:
             assert it.out is not None
             it.encoded = encode_entry(it.out)
-        parts = split_entry(it.encoded, verify=False)  # made here, or checked when read
+        # Split when made or collected, else now (a cache hit: checked when read).
+        parts = it.parts or split_entry(it.encoded, verify=False)
         if parts is None:  # cannot be: entries are checked when read
             raise ValueError(f"corrupt result for {it.source.display}")
         if len(parts) == 3:
@@ -233,18 +235,21 @@ def _lint_run(
     result.errors.extend(load_schema_items(schema, catalog))
     split = _plan_split(items, first, config.cache or rendered)
     worker = _fork_worker(items, split, catalog, config, rules) if split < len(items) else None
-    # With a worker, each result is encoded as soon as it is made (while the worker is busy,
-    # not after it); as JSON output, the objects are then dropped: they would pile up, and
-    # the collector would walk them all.
+    # With a worker, each result is encoded as soon as it is made and the worker's are read
+    # as they come (while it is busy, not after it); as JSON output, the objects are then
+    # dropped: they would pile up, and the garbage collector would walk them all.
     encode = worker is not None and (config.cache or rendered)
+    collector = _Collector(worker, items, split, rendered) if worker is not None else None
     try:
         for it in items[:first]:
             _replay_item(it, catalog)
-        for it in items[first:split]:
+        for n, it in enumerate(items[first:split]):
             it.out = _lint_one(it, catalog, config, rules)
             if encode:
                 _encode(it, rendered)
-        done = _collect(worker, items, split, rendered) if worker is not None else split
+            if collector is not None and n % 64 == 63:
+                collector.pump()
+        done = collector.finish() if collector is not None else split
         if done < len(items):  # no worker, or it failed part way: carry on here
             for it in items[split:done]:
                 _replay_item(it, catalog)
@@ -257,7 +262,7 @@ def _lint_run(
 
 def _encode(it: _Item, drop: bool) -> None:
     """Encode the item's result (`drop`: and keep only that, unless it is a parse failure)."""
-    from pgwarden.cache import encode_entry
+    from pgwarden.cache import encode_entry, split_entry
 
     out = it.out
     if out is None or it.encoded is not None:
@@ -268,6 +273,7 @@ def _encode(it: _Item, drop: bool) -> None:
         it.encoded = encode_entry(out)
         if drop:
             it.out = None
+            it.parts = split_entry(it.encoded, verify=False)  # for the output, later
 
 
 def _replay_item(it: _Item, catalog: Catalog) -> None:
@@ -435,42 +441,67 @@ def _fork_worker(
         os._exit(code)
 
 
-def _collect(worker: _Worker, items: list[_Item], split: int, rendered: bool) -> int:
-    """Read the worker's results into items[split:] as it writes them; return where they stop.
+class _Collector:
+    """Reads the worker's results into items[split:] as it writes them.
 
-    `rendered`: entries are kept encoded (the JSON output splices them in); otherwise each is
-    decoded as it arrives, rather than after the worker exits, while this process would wait.
+    `pump` takes what is there now (called between this process's own files, so that little
+    is left to read once they are done); `finish` waits for the rest and says where the
+    results stop (short of the end if the worker failed). `rendered`: entries are kept
+    encoded (the JSON output splices them in); otherwise each is decoded as it arrives.
     """
-    from pgwarden.cache import decode_entry, split_entry
 
-    fd = worker.out.fileno()
-    i, pending, offset, exited = split, b"", 0, False
-    while i < len(items):
-        chunk = os.pread(fd, 1 << 20, offset)
+    def __init__(self, worker: _Worker, items: list[_Item], split: int, rendered: bool) -> None:
+        self.worker = worker
+        self.items = items
+        self.next = split  # the item the next line is for
+        self.rendered = rendered
+        self.pending = b""  # an incomplete last line: waiting for the rest
+        self.offset = 0
+        self.failed = False
+
+    def pump(self) -> bool:
+        """Take in what the worker has written; False when there was nothing new."""
+        if self.failed or self.next >= len(self.items):
+            return False
+        chunk = os.pread(self.worker.out.fileno(), 1 << 20, self.offset)
         if not chunk:
+            return False
+        self.offset += len(chunk)
+        lines = (self.pending + chunk).split(b"\n")
+        self.pending = lines.pop()
+        for line in lines:
+            if self.next >= len(self.items) or not self._take(self.items[self.next], line):
+                break
+            self.next += 1
+        return True
+
+    def _take(self, it: _Item, line: bytes) -> bool:
+        from pgwarden.cache import decode_entry, split_entry
+
+        if self.rendered:  # the length is checked: its checksum was computed a moment ago
+            parts = split_entry(line, verify=False)
+            it.parts = parts
+            ok = parts is not None
+        else:
+            entry = decode_entry(line, it.source.display)
+            it.out = ParseFailure(it.source, *entry) if isinstance(entry, tuple) else entry
+            ok = entry is not None
+        if not ok:
+            self.failed = True
+            self.worker.reap()
+            return False
+        it.encoded = line
+        return True
+
+    def finish(self) -> int:
+        exited = False
+        while not self.failed and self.next < len(self.items):
+            if self.pump():
+                continue
             if exited:
                 break  # everything it wrote is read: a short answer if it failed
-            exited = worker.poll()
+            exited = self.worker.poll()
             if not exited:
                 time.sleep(0.002)
-            continue
-        offset += len(chunk)
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()  # an incomplete last line: wait for the rest
-        for line in lines:
-            if i >= len(items):
-                break
-            it = items[i]
-            if rendered:  # the length is checked: its checksum was computed a moment ago
-                ok = split_entry(line, verify=False) is not None
-            else:
-                entry = decode_entry(line, it.source.display)
-                it.out = ParseFailure(it.source, *entry) if isinstance(entry, tuple) else entry
-                ok = entry is not None
-            if not ok:
-                worker.reap()
-                return i
-            it.encoded = line
-            i += 1
-    worker.reap()
-    return i
+        self.worker.reap()
+        return self.next
