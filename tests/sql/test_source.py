@@ -209,6 +209,32 @@ def test_unvalidated_nodes_nests_and_restores_validation() -> None:
         ast.RangeVar().inh = "not a bool"  # type: ignore[assignment]
 
 
+def test_unvalidated_nodes_swaps_enum_classes_for_lookups_and_back() -> None:
+    """Trees built in the block hold the very enum members pglast makes (a tree comparison
+    would not tell: an IntEnum member equals its int), and the classes come back after."""
+    from pglast import enums, parser
+
+    from pgwarden.sql.source import _Members, unvalidated_nodes
+
+    cls, flags = enums.ObjectType, enums.TableLikeOption
+    with unvalidated_nodes():
+        stmt = parser.parse_sql(
+            "ALTER TABLE t ADD COLUMN a int;"
+            " CREATE TABLE u (LIKE t INCLUDING DEFAULTS INCLUDING INDEXES)"
+        )
+        assert enums.ObjectType is not cls
+    assert enums.ObjectType is cls and enums.TableLikeOption is flags
+    alter, create = stmt[0].stmt, stmt[1].stmt
+    assert alter.objtype is cls.OBJECT_TABLE
+    assert type(alter.cmds[0].subtype) is enums.AlterTableType
+    like = create.tableElts[0]
+    assert like.options == (flags.CREATE_TABLE_LIKE_DEFAULTS | flags.CREATE_TABLE_LIKE_INDEXES)
+    # A value that is no member goes to the class: a flag combination, or an error.
+    assert _Members(flags)[3] == flags(3)
+    with pytest.raises(ValueError):
+        _Members(cls)[10_000]
+
+
 def test_whole_corpus_trees_match_pglast_validated_parse() -> None:
     """The run-wide unvalidated block must not change a single tree of the real corpus."""
     from pglast import parser

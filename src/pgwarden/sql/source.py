@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import re
 import threading
 from collections.abc import Iterator
@@ -137,6 +138,33 @@ def parse_source(source: SqlSource) -> ParsedFile | ParseFailure:
 _patch_lock = threading.Lock()
 _patch_depth = 0
 _validating_setattr: Any = None  # pglast's own Node.__setattr__, saved on first use
+_enum_classes: dict[str, Any] = {}  # pglast.enums' classes, while the block swaps them
+
+
+class _Members(dict[int, Any]):
+    """An enum's members by value: a C-level lookup, the class itself for anything else."""
+
+    def __init__(self, cls: Any) -> None:
+        super().__init__(cls._value2member_map_)
+        self.cls = cls
+
+    def __missing__(self, value: int) -> Any:
+        return self.cls(value)
+
+
+def _fast_enums(enums: Any) -> dict[str, Any]:
+    """Swap pglast.enums' classes for C-level lookups of their members (returning what was
+    there). pglast's C code converts every enum field as `getattr(enums, 'Name')(value)`,
+    and calling an Enum class runs two Python functions: ~14% of its parse time."""
+    import enum
+
+    saved: dict[str, Any] = {}
+    for name, cls in vars(enums).items():
+        if isinstance(cls, type) and issubclass(cls, enum.Enum) and cls.__module__ != "enum":
+            saved[name] = cls
+    for name, cls in saved.items():
+        setattr(enums, name, functools.partial(_Members(cls).__getitem__))
+    return saved
 
 
 @contextlib.contextmanager
@@ -145,17 +173,20 @@ def unvalidated_nodes() -> Iterator[None]:
 
     pglast checks and coerces every attribute assigned to a node in Python, which is most of
     its parse time; the values its C parser assigns are already of the right type (a test
-    compares both ways), so the check is switched off while trees are built. Switching costs
-    more than it seems (CPython re-derives the slot of every node class, ~300 of them), so a
-    run over many files holds one block around all of them; blocks nest.
+    compares both ways), so the check is switched off while trees are built, and its enum
+    classes are swapped for plain lookups (pglast.enums.X is not a class in the block: code
+    here uses enum members, never those classes). Switching costs more than it seems
+    (CPython re-derives the slot of every node class, ~300 of them), so a run over many
+    files holds one block around all of them; blocks nest.
     """
-    from pglast import ast  # lazy: keeps `pgwarden --help` fast
+    from pglast import ast, enums  # lazy: keeps `pgwarden --help` fast
 
     global _patch_depth, _validating_setattr
     with _patch_lock:
         if _patch_depth == 0:
             _validating_setattr = ast.Node.__dict__["__setattr__"]
             ast.Node.__setattr__ = object.__setattr__  # type: ignore[method-assign,assignment]
+            _enum_classes.update(_fast_enums(enums))
         _patch_depth += 1
     try:
         yield
@@ -164,6 +195,9 @@ def unvalidated_nodes() -> Iterator[None]:
             _patch_depth -= 1
             if _patch_depth == 0:
                 ast.Node.__setattr__ = _validating_setattr  # type: ignore[method-assign]
+                for name, cls in _enum_classes.items():
+                    setattr(enums, name, cls)
+                _enum_classes.clear()
 
 
 def _raw_parse(sql: str) -> tuple[Any, ...]:
