@@ -264,7 +264,8 @@ class _Plan:
         self._memo: dict[tuple[str, tuple[str, ...]], list[Rule]] = {}
 
     def for_statement(self, a: Analysed) -> list[Rule]:
-        key = (a.stmt.kind, tuple(c.code for c in a.effect.causes))
+        causes = a.effect.causes
+        key = (a.stmt.kind, tuple([c.code for c in causes]) if causes else ())
         rules = self._memo.get(key)
         if rules is None:
             rules = self._memo[key] = self._plan(*key)

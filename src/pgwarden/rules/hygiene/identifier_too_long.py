@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from pgwarden.locks.session import Analysed
 from pgwarden.rules.base import FileContext, Finding, Rule, Severity
@@ -61,16 +60,17 @@ class IdentifierTooLong(Rule):
     severity = Severity.WARNING
     peers = {"squawk": "identifier-too-long"}
 
-    def check(self, a: Analysed, ctx: FileContext) -> Iterator[Finding]:
+    def check(self, a: Analysed, ctx: FileContext) -> list[Finding]:  # see unknown-statement
         text = a.stmt.text
         if not _candidate(text):
-            return
+            return []
         from pglast import parser
 
         try:
             tokens = parser.scan(text)
         except parser.ParseError:  # pragma: no cover - the statement already parsed
-            return
+            return []
+        found: list[Finding] = []
         seen: set[str] = set()
         for tok in tokens:
             if tok.name not in ("IDENT", "UIDENT"):
@@ -81,12 +81,15 @@ class IdentifierTooLong(Rule):
                 continue
             seen.add(ident)
             kept = ident.encode("utf-8")[:MAX_BYTES].decode("utf-8", errors="ignore")
-            yield self.finding(
-                _position(a, text, tok.start),
-                f'identifier "{ident}" is {size} bytes: PostgreSQL silently truncates it to '
-                f'"{kept}" ({len(kept.encode("utf-8"))} bytes)',
-                f"shorten it to at most {MAX_BYTES} bytes",
+            found.append(
+                self.finding(
+                    _position(a, text, tok.start),
+                    f'identifier "{ident}" is {size} bytes: PostgreSQL silently truncates it '
+                    f'to "{kept}" ({len(kept.encode("utf-8"))} bytes)',
+                    f"shorten it to at most {MAX_BYTES} bytes",
+                )
             )
+        return found
 
 
 def _candidate(text: str) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from pgwarden.locks.session import Analysed
 from pgwarden.rules.base import FileContext, Finding, Rule, Severity
 
@@ -34,10 +32,15 @@ class UnknownStatement(Rule):
     severity = Severity.WARNING
     peers = {}
 
-    def check(self, a: Analysed, ctx: FileContext) -> Iterator[Finding]:
-        if a.effect.unknown:
-            yield self.finding(
+    # A list, not a generator, as in every rule that runs on every statement: ~15% cheaper
+    # to call when it finds nothing, which is nearly always.
+    def check(self, a: Analysed, ctx: FileContext) -> list[Finding]:
+        if not a.effect.unknown:
+            return []
+        return [
+            self.finding(
                 a,
                 a.effect.note or f"{a.effect.kind}: locks unknown",
                 "run `pgwarden trace` on this file to observe its real locks",
             )
+        ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from pgwarden.locks.modes import is_dangerous
 from pgwarden.locks.session import Analysed
 from pgwarden.rules.base import FileContext, Finding, Rule, Severity, describe_lock
@@ -47,16 +45,18 @@ class RequireLockTimeout(Rule):
     severity = Severity.WARNING
     peers = {"squawk": "require-lock-timeout", "eugene": "E9"}
 
-    def check(self, a: Analysed, ctx: FileContext) -> Iterator[Finding]:
+    def check(self, a: Analysed, ctx: FileContext) -> list[Finding]:  # see unknown-statement
         if a.lock_timeout or ctx.runner_timeouts:
-            return
+            return []
         lk = a.effect.strongest_existing()
         if lk is None or not is_dangerous(lk.mode) or lk.relation in a.held_before:
-            return
-        yield self.finding(
-            a,
-            f"waits for {describe_lock(lk.mode)} on {lk.relation} with no lock_timeout: "
-            "queries queue behind it for as long as it waits",
-            "SET lock_timeout = '2s' (or SET LOCAL in the transaction) and retry on failure, "
-            "or run it with `pgwarden migrate`",
-        )
+            return []
+        return [
+            self.finding(
+                a,
+                f"waits for {describe_lock(lk.mode)} on {lk.relation} with no lock_timeout: "
+                "queries queue behind it for as long as it waits",
+                "SET lock_timeout = '2s' (or SET LOCAL in the transaction) and retry on "
+                "failure, or run it with `pgwarden migrate`",
+            )
+        ]

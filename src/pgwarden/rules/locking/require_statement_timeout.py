@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from pgwarden.locks.effects import RelationLock
 from pgwarden.locks.session import Analysed
 from pgwarden.rules.base import FileContext, Finding, Rule, Severity, describe_lock
@@ -56,28 +54,36 @@ class RequireStatementTimeout(Rule):
     since = "0.1.0"
     peers = {"squawk": "require-statement-timeout"}
 
-    def check(self, a: Analysed, ctx: FileContext) -> Iterator[Finding]:
-        if a.statement_timeout or ctx.runner_timeouts:
-            return
+    def check(self, a: Analysed, ctx: FileContext) -> list[Finding]:  # see unknown-statement
+        e = a.effect
+        if (
+            a.statement_timeout
+            or ctx.runner_timeouts
+            or not (e.rewrites or e.scans or e.index_rebuilds)
+        ):
+            return []
         # Work on relations created in this file is quick: they are empty or tiny.
-        work = [r for r in (*a.effect.rewrites, *a.effect.scans) if not _new(lock_on(a, r))]
+        work = [r for r in (*e.rewrites, *e.scans) if not _new(lock_on(a, r))]
         # Indexes rebuilt by a rewrite carry no lock of their own; REINDEX locks each one.
-        work += [i for i in a.effect.index_rebuilds if (x := lock_on(a, i)) and not x.new]
+        work += [i for i in e.index_rebuilds if (x := lock_on(a, i)) and not x.new]
         if not work:
-            return
-        blocking = [lk for lk in a.effect.locks if hurting(lk)]
+            return []
+        blocking = [lk for lk in e.locks if hurting(lk)]
         blocking += [lk for lk in a.held_before.values() if hurting(lk)]
         if not blocking:
-            return
+            return []
         lk = max(blocking, key=lambda x: x.mode)
-        verb = "rewrites" if a.effect.rewrites else "scans"
-        yield self.finding(
-            a,
-            f"{verb} {work[0]} while holding {describe_lock(lk.mode)} on {lk.relation}, with no "
-            "statement_timeout: the application stays blocked for as long as the work takes",
-            "SET statement_timeout (or SET LOCAL in the transaction) to bound the outage, or run "
-            "it with `pgwarden migrate`",
-        )
+        verb = "rewrites" if e.rewrites else "scans"
+        return [
+            self.finding(
+                a,
+                f"{verb} {work[0]} while holding {describe_lock(lk.mode)} on {lk.relation}, "
+                "with no statement_timeout: the application stays blocked for as long as the "
+                "work takes",
+                "SET statement_timeout (or SET LOCAL in the transaction) to bound the outage, "
+                "or run it with `pgwarden migrate`",
+            )
+        ]
 
 
 def _new(lk: RelationLock | None) -> bool:

@@ -18,7 +18,7 @@ from pgwarden.sql.nodes import enum_name, qname, type_label, type_name
 _SPELLING = {"int4": "integer", "int2": "smallint", "int8": "bigint", "bpchar": "char"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: built for every column (see Finding)
 class ColumnType:
     """One column's declared type, as written in one statement."""
 
