@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
 from pgwarden.embedded import Cluster, find_pg_bin, find_wheel_bin_dir, start_cluster
+from pgwarden.embedded._binaries import server_major
 
 TEMPLATE = "pgwarden_template"
 WHEEL_MAJOR = 18
+
+
+def _extra_bins() -> dict[int, Path]:
+    """More servers to run every database test on, by hand: PGWARDEN_TEST_PG_BIN lists their
+    binaries directories (os.pathsep between), e.g. PostgreSQL 16 and 17 from other wheels."""
+    found: dict[int, Path] = {}
+    for part in filter(None, os.environ.get("PGWARDEN_TEST_PG_BIN", "").split(os.pathsep)):
+        found[server_major(Path(part))] = Path(part)
+    return found
+
+
+EXTRA_BINS = _extra_bins()
+MAJORS = [WHEEL_MAJOR, 15, *sorted(m for m in EXTRA_BINS if m not in (WHEEL_MAJOR, 15))]
 
 
 class _Pool:
@@ -27,7 +43,9 @@ class _Pool:
         if major in self._failed:
             raise self._failed[major]  # one start failure, not one 30 s timeout per test
         if major not in self._clusters:
-            bin_dir = find_wheel_bin_dir() if major == WHEEL_MAJOR else find_pg_bin(major)
+            bin_dir = EXTRA_BINS.get(major) or (
+                find_wheel_bin_dir() if major == WHEEL_MAJOR else find_pg_bin(major)
+            )
             if bin_dir is None:
                 pytest.skip(
                     f"PostgreSQL {major} binaries not found at /usr/lib/postgresql/{major}/bin"
@@ -73,7 +91,7 @@ def _pg_pool() -> Iterator[_Pool]:
     pool.close()
 
 
-@pytest.fixture(scope="session", params=[WHEEL_MAJOR, 15], ids=["pg18", "pg15"])
+@pytest.fixture(scope="session", params=MAJORS, ids=[f"pg{m}" for m in MAJORS])
 def pg_cluster(request: pytest.FixtureRequest, _pg_pool: _Pool) -> Cluster:
     major: int = request.param
     return _pg_pool.get(major)

@@ -209,7 +209,7 @@ def _recurses(sub: str, cmd: Any, table: Table | None, version: int) -> bool:
     if sub == "AT_AddConstraint" and (table is None or table.kind != "partitioned"):
         # Inheritance children get CHECK and NOT NULL constraints (a primary key's NOT NULL
         # too), not keys or indexes; from 18, which catalogues NOT NULL constraints, every
-        # ADD CONSTRAINT visits (locks) them. Observed on 15 and 18; 16 and 17 assumed as 15.
+        # ADD CONSTRAINT visits (locks) them. Observed on 15, 16, 17 (as 15) and 18.
         ct = enum_name(cmd.def_.contype)
         return version >= 18 or ct in ("CONSTR_CHECK", "CONSTR_NOTNULL", "CONSTR_PRIMARY")
     if sub in _TRIGGER_CMDS:
@@ -276,7 +276,7 @@ def _subcommand(
             eff.cause("compat:drop-not-null", name, column=cmd.name)
         seq = nextval_sequence(cmd.def_) if sub == "AT_ColumnDefault" else None
         if seq is not None and ctx.version >= 18:
-            # 18 opens the sequence the new default names (15 does not; 16 and 17 unverified).
+            # 18 opens the sequence the new default names (15, 16 and 17 do not).
             ctx.lock_sequence(eff, seq, M.AccessShareLock, "named by the new default")
         if sub == "AT_AddInherit" and cmd.def_ is not None:
             ctx.lock(eff, qname(cmd.def_), M.ShareUpdateExclusiveLock, "new parent", recurse=False)
