@@ -402,15 +402,23 @@ class _Worker:
         self.out.close()
 
 
+def _scratch_file() -> IO[bytes]:
+    """An unnamed file for the worker's results: in memory where Linux offers it (memfd),
+    which also spares importing tempfile (~3 ms of a run); a temporary file otherwise."""
+    if hasattr(os, "memfd_create"):
+        return os.fdopen(os.memfd_create("pgwarden-worker", os.MFD_CLOEXEC), "w+b")
+    import tempfile
+
+    return tempfile.TemporaryFile()  # closed by _Worker.reap
+
+
 def _fork_worker(
     items: list[_Item], split: int, catalog: Catalog, config: LintConfig, rules: list[Rule]
 ) -> _Worker | None:
-    import tempfile
-
     from pgwarden.cache import encode_entry
 
     try:
-        out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _Worker.reap
+        out = _scratch_file()
     except OSError:
         return None
     try:
