@@ -74,8 +74,10 @@ def test_shallow_copies_carry_every_field() -> None:
     name = QualifiedName("public", "t")
     samples = [
         Column("c", "int4", (4,), True, True, True, True, True, name, name),
-        Constraint("k", "foreign_key", False, ("a",), "a", name, "i", ("b",), "c", "n", "x"),
-        Index(name, name, ("a",), True, False, True, "owner"),
+        Constraint(
+            "k", "foreign_key", False, ("a",), "a", name, "i", ("b",), "c", "n", ("a",), "x"
+        ),
+        Index(name, name, ("a",), True, False, True, "unique", ("a",), name, owner="owner"),
         Table(name, "partitioned", True, True, owner="owner", tablespace="ts"),
     ]
 

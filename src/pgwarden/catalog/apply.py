@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from pgwarden.catalog.model import Catalog, Column, Constraint, Index, QualifiedName, Table
+from pgwarden.catalog.names import constraint_name, index_column_names, index_name, name_addition
 from pgwarden.sql.nodes import (
     cte_names,
     enum_name,
@@ -98,6 +99,12 @@ def _constraint(c: Any, columns: tuple[str, ...] = ()) -> Constraint:
         con.on_update = _action(c.fk_upd_action)
     if kind == "check":
         con.expr = c.raw_expr
+    if kind == "exclusion":  # its columns stay (): the index is not a btree on them
+        elems = [pair[0] for pair in c.exclusions or () if pair]
+        con.index_columns = tuple(index_column_names(elems))
+    if kind in ("unique", "primary_key", "exclusion") and c.including:
+        included = tuple(k.sval for k in c.including if hasattr(k, "sval"))
+        con.index_columns = (*(con.index_columns or con.columns), *included)
     if c.indexname:
         con.index = c.indexname
     return con
@@ -135,30 +142,39 @@ def _is_not_null_check(expr: Any) -> str | None:
     return None
 
 
-def _name_constraint(table: Table, con: Constraint) -> None:
+def _name_constraint(cat: Catalog, table: Table, con: Constraint) -> None:
+    """Give an unnamed constraint the name the server would (see catalog/names.py)."""
     if not con.name:
-        suffix = {
-            "check": "check",
-            "foreign_key": "fkey",
-            "unique": "key",
-            "primary_key": "pkey",
-            "exclusion": "excl",
-            "not_null": "not_null",
-        }.get(con.kind, "con")
-        # ChooseConstraintName: <table>_pkey; <table>_<columns>_<suffix> otherwise (a CHECK
-        # names the first column its expression uses).
-        cols = con.columns or _first_column(con.expr)
-        if con.kind == "primary_key" or not cols:
-            con.name = f"{table.name.name}_{suffix}"
+        if con.kind in ("primary_key", "unique", "exclusion"):
+            con.name = index_name(
+                cat,
+                table.name,
+                list(con.index_columns or con.columns),
+                primary=con.kind == "primary_key",
+                exclusion=con.kind == "exclusion",
+                constraint=True,
+                constraints=table,
+            )
+        elif con.kind == "check":  # named after its column when it uses exactly one
+            cols = _columns_used(con.expr)
+            con.name = constraint_name(table, cols[0] if len(cols) == 1 else None, "check")
+        elif con.kind == "foreign_key":
+            con.name = constraint_name(table, name_addition(con.columns), "fkey")
         else:
-            con.name = f"{table.name.name}_{'_'.join(cols)}_{suffix}"
+            suffix = "not_null" if con.kind == "not_null" else "con"
+            con.name = constraint_name(table, name_addition(con.columns) or None, suffix)
     table.constraints[con.name] = con
 
 
-def _first_column(expr: Any) -> tuple[str, ...]:
-    refs = [n for n in _walk(expr) if type(n).__name__ == "ColumnRef" and n.fields]
-    name = getattr(refs[0].fields[-1], "sval", None) if refs else None
-    return (name,) if name else ()
+def _columns_used(expr: Any) -> list[str]:
+    """The distinct columns an expression names, in order."""
+    out: list[str] = []
+    for n in _walk(expr):
+        if type(n).__name__ == "ColumnRef" and n.fields:
+            name = getattr(n.fields[-1], "sval", None)
+            if name and name not in out:
+                out.append(name)
+    return out
 
 
 def _walk(node: Any) -> list[Any]:
@@ -180,13 +196,17 @@ def _walk(node: Any) -> list[Any]:
 
 def _add_constraint_index(cat: Catalog, table: Table, con: Constraint) -> None:
     if con.kind in ("unique", "primary_key", "exclusion"):
-        iname = con.index or con.name
-        cat.indexes[QualifiedName(table.name.schema, iname)] = Index(
-            QualifiedName(table.name.schema, iname),
+        iname = QualifiedName(table.name.schema, con.index or con.name)
+        idx = Index(
+            iname,
             table.name,
             con.columns,
             con.kind != "exclusion",
+            constraint=con.kind,
+            name_columns=con.index_columns or con.columns,
         )
+        cat.indexes[iname] = idx
+        _index_partitions(cat, table, idx)
     if con.kind == "primary_key":
         for c in con.columns:
             if c in table.columns:
@@ -219,31 +239,72 @@ def _create(node: Any, cat: Catalog, new: bool) -> None:
             p.children.append(name)
         for c in p.columns.values() if p is not None else ():
             t.columns[c.name] = Column(c.name, c.type_name, c.typmods, c.not_null, c.has_default)
+    found: list[Constraint] = []
     for elt in node.tableElts or ():
         k = type(elt).__name__
         if k == "ColumnDef":
             col, cons = _column(elt)
             t.columns[col.name] = col
-            for con in cons:
-                _name_constraint(t, con)
-                _add_constraint_index(cat, t, con)
+            found += cons
         elif k == "Constraint":
-            con = _constraint(elt)
-            _name_constraint(t, con)
-            _add_constraint_index(cat, t, con)
+            found.append(_constraint(elt))
         elif k == "TableLikeClause":
             src = cat.tables.get(qname(elt.relation))
             if src is not None:
                 for c in src.columns.values():
                     t.columns[c.name] = Column(c.name, c.type_name, c.typmods, c.not_null)
+    for con in _in_creation_order(found):
+        _name_constraint(cat, t, con)
+        _add_constraint_index(cat, t, con)
     cat.tables[name] = t
     _own_sequences(cat, t, new)
+    if node.partbound is not None and t.parent is not None:
+        _inherit_indexes(cat, t.parent, t)
+
+
+_KEYS = ("primary_key", "unique", "exclusion")
+
+
+def _in_creation_order(cons: list[Constraint]) -> list[Constraint]:
+    """A new table's constraints in the order the server names them: checks with the table,
+    then the indexes of keys (the primary key first, a repeated key once), then foreign keys
+    (transformIndexConstraints, transformFKConstraints)."""
+    keys = sorted((c for c in cons if c.kind in _KEYS), key=lambda c: c.kind != "primary_key")
+    kept: list[Constraint] = []
+    for con in keys:
+        same = next(
+            (
+                k
+                for k in kept
+                if (k.kind == "exclusion") == (con.kind == "exclusion")
+                and (k.index_columns or k.columns) == (con.index_columns or con.columns)
+                and (k.kind != "exclusion" or k.index_columns)
+            ),
+            None,
+        )
+        if same is None:
+            kept.append(con)
+        elif not same.name:
+            same.name = con.name  # the repeated key's name, if it has one
+    first = [c for c in cons if c.kind not in _KEYS and c.kind != "foreign_key"]
+    return first + kept + [c for c in cons if c.kind == "foreign_key"]
+
+
+def _inherit_indexes(cat: Catalog, parent: QualifiedName, part: Table) -> None:
+    """A new or attached partition gets (or attaches) a copy of each of its parent's indexes."""
+    for idx in list(cat.indexes_of(parent)):
+        _clone_index(cat, idx, part)
 
 
 @applies("AlterTableStmt")
 def _alter(node: Any, cat: Catalog, new: bool) -> None:
     name = qname(node.relation)
     if enum_name(node.objtype) == "OBJECT_INDEX":
+        for cmd in node.cmds or ():  # ALTER INDEX parent ATTACH PARTITION child
+            if enum_name(cmd.subtype) == "AT_AttachPartition" and name in cat.indexes:
+                child = cat.edit_index(qname(cmd.def_.name))
+                if child is not None:
+                    child.parent = name
         return
     t = cat.edit_table(name)
     if t is None:
@@ -254,7 +315,7 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
             col, cons = _column(cmd.def_)
             t.columns[col.name] = col
             for con in cons:
-                _name_constraint(t, con)
+                _name_constraint(cat, t, con)
                 _add_constraint_index(cat, t, con)
             _own_sequences(cat, t, new)
         elif sub == "AT_DropColumn":
@@ -262,6 +323,7 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
                 for view in cat.views_using_column(name, cmd.name):
                     cat.tables.pop(view, None)
             _drop_sequence_of(cat, t.columns.pop(cmd.name, None))
+            _drop_column_dependents(cat, t, cmd.name)
         elif sub == "AT_AddIdentity" and cmd.name in t.columns:
             t.columns[cmd.name].identity = True
             _own_sequences(cat, t, new)
@@ -298,7 +360,7 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
                 t.columns[cmd.name].default_sequence = nextval_sequence(cmd.def_)
         elif sub in ("AT_AddConstraint", "AT_AddIndexConstraint"):
             con = _constraint(cmd.def_)
-            _name_constraint(t, con)
+            _name_constraint(cat, t, con)
             if con.kind in ("unique", "primary_key") and con.index:
                 idx = cat.indexes.get(QualifiedName(name.schema, con.index))
                 if idx is not None:
@@ -316,7 +378,7 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
         elif sub == "AT_DropConstraint":
             dropped = t.constraints.pop(cmd.name, None)
             if dropped is not None and dropped.kind in ("unique", "primary_key", "exclusion"):
-                cat.indexes.pop(QualifiedName(name.schema, dropped.index or dropped.name), None)
+                _drop_index(cat, QualifiedName(name.schema, dropped.index or dropped.name))
         elif sub == "AT_AttachPartition":
             part = qname(cmd.def_.name)
             t.partitions.append(part)
@@ -325,6 +387,7 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
                 pt.parent = name
                 pt.default_partition = bool(cmd.def_.bound and cmd.def_.bound.is_default)
                 pt.partition_bound = cmd.def_.bound
+                _inherit_indexes(cat, name, pt)
         elif sub in ("AT_DetachPartition", "AT_DetachPartitionFinalize"):
             part = qname(cmd.def_.name)
             keys = _partition_keys(cat, name)
@@ -335,14 +398,33 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
                 pt.parent = None
                 pt.default_partition = False
                 pt.partition_bound = None
-                # Its copies of the partitioned tables' foreign keys stay, as its own keys.
+                # Its copies of the partitioned tables' foreign keys stay, as its own keys;
+                # its copies of their indexes too, as its own indexes.
                 for fk in keys:
                     if fk.name not in pt.constraints:
                         pt.constraints[fk.name] = replace(fk)
+                for idx in cat.indexes_of(part):
+                    if idx.parent is not None:
+                        edited = cat.edit_index(idx.name)
+                        if edited is not None:
+                            edited.parent = None
         elif sub == "AT_SetLogged":
             t.unlogged = False
         elif sub == "AT_SetUnLogged":
             t.unlogged = True
+
+
+def _drop_column_dependents(cat: Catalog, t: Table, column: str) -> None:
+    """DROP COLUMN takes along the table's indexes and constraints that involve the column."""
+    for con in list(t.constraints.values()):
+        uses = con.columns if con.kind != "check" else tuple(_columns_used(con.expr))
+        if column in uses or column in con.index_columns:
+            del t.constraints[con.name]
+            if con.kind in _KEYS:
+                _drop_index(cat, QualifiedName(t.name.schema, con.index or con.name))
+    for idx in list(cat.indexes_of(t.name)):
+        if column in idx.columns or column in idx.name_columns:
+            _drop_index(cat, idx.name)
 
 
 def _partition_keys(cat: Catalog, parent: QualifiedName) -> list[Constraint]:
@@ -364,11 +446,96 @@ def _partition_keys(cat: Catalog, parent: QualifiedName) -> list[Constraint]:
 @applies("IndexStmt")
 def _index(node: Any, cat: Catalog, new: bool) -> None:
     table = qname(node.relation)
-    iname = QualifiedName(table.schema, node.idxname or f"{table.name}_idx")
-    cols = tuple(p.name for p in node.indexParams or () if getattr(p, "name", None))
-    cat.indexes[iname] = Index(
-        iname, table, cols, bool(node.unique), True, node.whereClause is not None
+    names = tuple(
+        index_column_names((*(node.indexParams or ()), *(node.indexIncludingParams or ())))
     )
+    if node.idxname:
+        iname = QualifiedName(table.schema, node.idxname)
+        if node.if_not_exists and iname in cat.indexes:
+            return
+    else:
+        iname = QualifiedName(table.schema, index_name(cat, table, list(names)))
+    cols = tuple(p.name for p in node.indexParams or () if getattr(p, "name", None))
+    t = cat.tables.get(table)
+    # ON ONLY a partitioned table: invalid until an index of each partition is attached.
+    only = t is not None and t.kind == "partitioned" and not node.relation.inh
+    idx = Index(
+        iname,
+        table,
+        cols,
+        bool(node.unique),
+        not (only and t is not None and t.partitions),
+        node.whereClause is not None,
+        name_columns=names,
+    )
+    cat.indexes[iname] = idx
+    if t is not None and not only:
+        _index_partitions(cat, t, idx)
+
+
+def _index_partitions(cat: Catalog, table: Table, idx: Index) -> None:
+    """An index on a partitioned table is made on each partition too (and theirs, down the
+    tree), named as the server names them: after the partition."""
+    if table.kind != "partitioned":
+        return
+    for part in table.partitions:
+        pt = cat.tables.get(part)
+        if pt is not None:
+            _clone_index(cat, idx, pt)
+
+
+def _clone_index(cat: Catalog, idx: Index, part: Table) -> None:
+    """The copy of a partitioned table's index on one of its partitions: an equivalent index
+    the partition has already is attached instead (AttachPartitionEnsureIndexes)."""
+    for mine in cat.indexes_of(part.name):
+        if (
+            mine.parent is None
+            and mine.columns == idx.columns
+            and mine.unique == idx.unique
+            and mine.partial == idx.partial
+            and mine.constraint == idx.constraint
+            and mine.name_columns == idx.name_columns
+        ):
+            edited = cat.edit_index(mine.name)
+            if edited is not None:
+                edited.parent = idx.name
+            return
+    name = index_name(
+        cat,
+        part.name,
+        list(idx.name_columns),
+        primary=idx.constraint == "primary_key",
+        exclusion=idx.constraint == "exclusion",
+        constraint=bool(idx.constraint),
+        constraints=part,
+    )
+    child = replace(
+        idx,
+        name=QualifiedName(part.name.schema, name),
+        table=part.name,
+        parent=idx.name,
+        owner=None,
+    )
+    cat.indexes[child.name] = child
+    if idx.constraint:  # a key's copy is a constraint of the partition too
+        pt = cat.edit_table(part.name)
+        if pt is not None:
+            pt.constraints[name] = Constraint(
+                name, idx.constraint, True, idx.columns, index_columns=idx.name_columns
+            )
+    _index_partitions(cat, part, child)
+
+
+def _drop_index(cat: Catalog, name: QualifiedName) -> None:
+    """The index, and with a partitioned table's index its copies on the partitions."""
+    idx = cat.indexes.pop(name, None)
+    if idx is None:
+        return
+    t = cat.tables.get(idx.table)
+    for part in t.partitions if t is not None and t.kind == "partitioned" else ():
+        for child in list(cat.indexes_of(part)):
+            if child.parent == name:
+                _drop_index(cat, child.name)
 
 
 @applies("DropStmt")
@@ -401,7 +568,7 @@ def _drop(node: Any, cat: Catalog, new: bool) -> None:
                 if parent is not None and name in parent.children:
                     parent.children.remove(name)
         elif rt == "OBJECT_INDEX":
-            cat.indexes.pop(list_qname(obj), None)
+            _drop_index(cat, list_qname(obj))
         elif rt == "OBJECT_TYPE":
             cat.enums.pop(list_qname(obj), None)
         elif rt == "OBJECT_DOMAIN":
@@ -448,15 +615,49 @@ def _rename(node: Any, cat: Catalog, new: bool) -> None:
     elif rt == "OBJECT_INDEX":
         idx = cat.edit_index(name)
         if idx is not None:
-            del cat.indexes[name]
-            idx.name = QualifiedName(name.schema, node.newname)
-            cat.indexes[idx.name] = idx
+            _rename_index(cat, idx, node.newname)
+            # A key's index and constraint share their name: renaming one renames both.
+            t = cat.edit_table(idx.table) if idx.constraint else None
+            con = _key_of_index(t, name.name) if t is not None else None
+            if t is not None and con is not None:
+                del t.constraints[con.name]
+                con.name, con.index = node.newname, None
+                t.constraints[con.name] = con
     elif rt == "OBJECT_TABCONSTRAINT":
         t = cat.edit_table(name)
         if t is not None and node.subname in t.constraints:
             renamed = t.constraints.pop(node.subname)
+            old_index = renamed.index or renamed.name
             renamed.name = node.newname
             t.constraints[renamed.name] = renamed
+            if renamed.kind in ("primary_key", "unique", "exclusion"):
+                renamed.index = None
+                idx = cat.edit_index(QualifiedName(name.schema, old_index))
+                if idx is not None and idx.table == name:
+                    _rename_index(cat, idx, node.newname)
+
+
+def _rename_index(cat: Catalog, idx: Index, new_name: str) -> None:
+    """Rename an index (owned by `cat`), and point its partitions' copies at the new name."""
+    old = idx.name
+    del cat.indexes[old]
+    idx.name = QualifiedName(old.schema, new_name)
+    cat.indexes[idx.name] = idx
+    t = cat.tables.get(idx.table)
+    for part in t.partitions if t is not None and t.kind == "partitioned" else ():
+        for child in cat.indexes_of(part):
+            if child.parent == old:
+                edited = cat.edit_index(child.name)
+                if edited is not None:
+                    edited.parent = idx.name
+
+
+def _key_of_index(t: Table, index: str) -> Constraint | None:
+    """The key constraint of `t` whose index is called `index`."""
+    for con in t.constraints.values():
+        if con.kind in ("primary_key", "unique", "exclusion") and (con.index or con.name) == index:
+            return con
+    return None
 
 
 def _names_qname(parts: list[str]) -> QualifiedName:

@@ -51,6 +51,9 @@ class Constraint:
     ref_columns: tuple[str, ...] = ()  # referenced columns; () means the primary key
     on_delete: str = "a"  # pg_constraint.confdeltype: a, r, c, n, d
     on_update: str = "a"
+    # A key or exclusion constraint's index columns as they name it (with INCLUDE's, `expr`
+    # for an expression); () when that is `columns`
+    index_columns: tuple[str, ...] = ()
     expr: Any = field(default=None, compare=False, repr=False)  # CHECK expression (pglast)
 
 
@@ -62,6 +65,12 @@ class Index:
     unique: bool = False
     valid: bool = True
     partial: bool = False
+    # What backs it: "" a plain index, or the constraint kind (primary_key, unique, exclusion)
+    constraint: str = ""
+    # Its columns as they name it (names.index_column_names: `expr` for an expression), which
+    # is also how the copies on a partitioned table's partitions are named
+    name_columns: tuple[str, ...] = ()
+    parent: QualifiedName | None = None  # the partitioned table's index this one is attached to
     owner: object = field(default=None, compare=False, repr=False)  # see Catalog.copy
 
 

@@ -2,7 +2,7 @@
 what reaches inheritance children (and what does not), maintenance, CASCADE."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, INH, P3, PACCT, PD, PREF, P, T, V
+from pgwarden.locks.forms._setups import FK, INH, P3, PACCT, PD, PREF, E, P, T, V
 
 _TREE = "Partitioned and inherited tables"
 _PRUNE = "Partition pruning"
@@ -214,6 +214,23 @@ FORMS = [
         "select-union-partitioned", "SELECT id FROM p WHERE k = 5 UNION ALL SELECT id FROM t", P + T
     ),
     _f("drop-index-on-partition", "DROP INDEX p1_k_idx", P + "CREATE INDEX p1_k_idx ON p1 (k);\n"),
+    # The copies an index of a partitioned table gets on each partition, named by the server.
+    _f("reindex-partition-copy-of-index", "REINDEX INDEX p1_v_idx", P + "CREATE INDEX ON p (v);\n"),
+    _f(
+        "alter-partition-copy-of-index",
+        "ALTER INDEX p2_v_idx SET (fillfactor = 70)",
+        P + "CREATE INDEX ON p (v);\n",
+    ),
+    _f(
+        "reindex-partition-copy-of-key",
+        "REINDEX INDEX p1_pkey",
+        P + "ALTER TABLE p ADD PRIMARY KEY (k, id);\n",
+    ),
+    _f(
+        "drop-index-named-by-server",
+        "DROP INDEX e_a_idx1",
+        E + "CREATE INDEX ON e (a);\nCREATE INDEX ON e (a);\n",
+    ),
     _f("create-index-on-partition", "CREATE INDEX p1_v ON p1 (v)", P),
     _f("set-default-on-partition", "ALTER TABLE p1 ALTER COLUMN v SET DEFAULT 'x'", P),
     _f("comment-on-column-partitioned", "COMMENT ON COLUMN p.v IS 'x'", P),
