@@ -19,6 +19,7 @@ from pgwarden.sql.nodes import (
 )
 
 Applier = Callable[[Any, Catalog, bool], None]
+_KEYS = ("primary_key", "unique", "exclusion")  # constraints backed by an index
 SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"})
 _UNNAMED = QualifiedName("", "")  # a serial column's sequence before its table is known
 _APPLIERS: dict[str, Applier] = {}
@@ -102,7 +103,7 @@ def _constraint(c: Any, columns: tuple[str, ...] = ()) -> Constraint:
     if kind == "exclusion":  # its columns stay (): the index is not a btree on them
         elems = [pair[0] for pair in c.exclusions or () if pair]
         con.index_columns = tuple(index_column_names(elems))
-    if kind in ("unique", "primary_key", "exclusion") and c.including:
+    if kind in _KEYS and c.including:
         included = tuple(k.sval for k in c.including if hasattr(k, "sval"))
         con.index_columns = (*(con.index_columns or con.columns), *included)
     if c.indexname:
@@ -145,7 +146,7 @@ def _is_not_null_check(expr: Any) -> str | None:
 def _name_constraint(cat: Catalog, table: Table, con: Constraint) -> None:
     """Give an unnamed constraint the name the server would (see catalog/names.py)."""
     if not con.name:
-        if con.kind in ("primary_key", "unique", "exclusion"):
+        if con.kind in _KEYS:
             con.name = index_name(
                 cat,
                 table.name,
@@ -195,7 +196,7 @@ def _walk(node: Any) -> list[Any]:
 
 
 def _add_constraint_index(cat: Catalog, table: Table, con: Constraint) -> None:
-    if con.kind in ("unique", "primary_key", "exclusion"):
+    if con.kind in _KEYS:
         iname = QualifiedName(table.name.schema, con.index or con.name)
         idx = Index(
             iname,
@@ -260,9 +261,6 @@ def _create(node: Any, cat: Catalog, new: bool) -> None:
     _own_sequences(cat, t, new)
     if node.partbound is not None and t.parent is not None:
         _inherit_indexes(cat, t.parent, t)
-
-
-_KEYS = ("primary_key", "unique", "exclusion")
 
 
 def _in_creation_order(cons: list[Constraint]) -> list[Constraint]:
@@ -377,7 +375,7 @@ def _alter(node: Any, cat: Catalog, new: bool) -> None:
                 validated.valid = True
         elif sub == "AT_DropConstraint":
             dropped = t.constraints.pop(cmd.name, None)
-            if dropped is not None and dropped.kind in ("unique", "primary_key", "exclusion"):
+            if dropped is not None and dropped.kind in _KEYS:
                 _drop_index(cat, QualifiedName(name.schema, dropped.index or dropped.name))
         elif sub == "AT_AttachPartition":
             part = qname(cmd.def_.name)
@@ -630,7 +628,7 @@ def _rename(node: Any, cat: Catalog, new: bool) -> None:
             old_index = renamed.index or renamed.name
             renamed.name = node.newname
             t.constraints[renamed.name] = renamed
-            if renamed.kind in ("primary_key", "unique", "exclusion"):
+            if renamed.kind in _KEYS:
                 renamed.index = None
                 idx = cat.edit_index(QualifiedName(name.schema, old_index))
                 if idx is not None and idx.table == name:
@@ -655,7 +653,7 @@ def _rename_index(cat: Catalog, idx: Index, new_name: str) -> None:
 def _key_of_index(t: Table, index: str) -> Constraint | None:
     """The key constraint of `t` whose index is called `index`."""
     for con in t.constraints.values():
-        if con.kind in ("primary_key", "unique", "exclusion") and (con.index or con.name) == index:
+        if con.kind in _KEYS and (con.index or con.name) == index:
             return con
     return None
 
