@@ -243,6 +243,13 @@ def alter_domain(node: Any, ctx: Context) -> Effect:
         # validateDomainConstraint: every column of the domain is checked under SHARE.
         eff.kind = "ALTER DOMAIN VALIDATE CONSTRAINT"
         _domain_columns_checked(ctx, eff, dom)
+    elif node.subtype == "O":  # SET NOT NULL: every column of the domain is checked too
+        eff.kind = "ALTER DOMAIN SET NOT NULL"
+        _domain_columns_checked(ctx, eff, dom)
+    elif node.subtype in ("N", "T"):
+        eff.kind = (
+            "ALTER DOMAIN DROP NOT NULL" if node.subtype == "N" else "ALTER DOMAIN SET DEFAULT"
+        )
     return eff
 
 

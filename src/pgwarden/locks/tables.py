@@ -191,13 +191,12 @@ def drop(node: Any, ctx: Context) -> Effect:
     if rt == "OBJECT_TRIGGER":
         eff = Effect(kind="DROP TRIGGER")
         for obj in node.objects or ():
-            *tbl, _trig = [s.sval for s in obj]
+            *tbl, trig = [s.sval for s in obj]
+            on = list_qname([_S(x) for x in tbl])
+            # A row trigger's clones on the partitions go with it.
+            recurse = _row_trigger_of_partitioned(ctx, on, trig)
             ctx.lock(
-                eff,
-                list_qname([_S(x) for x in tbl]),
-                M.AccessExclusiveLock,
-                "DROP TRIGGER",
-                recurse=False,
+                eff, on, M.AccessExclusiveLock, "DROP TRIGGER", recurse=recurse, children=False
             )
         return eff
     if rt in ("OBJECT_POLICY", "OBJECT_RULE"):
@@ -379,6 +378,13 @@ _RENAME_KIND = {
 }
 
 
+def _row_trigger_of_partitioned(ctx: Context, table: QualifiedName, trigger: str | None) -> bool:
+    """Whether the trigger has clones on partitions: a row trigger of a partitioned table
+    (one the catalog does not know is taken as a row trigger)."""
+    t = ctx.table(table)
+    return t is not None and t.kind == "partitioned" and t.triggers.get(trigger or "") is not False
+
+
 @handles("RenameStmt")
 def rename(node: Any, ctx: Context) -> Effect:
     rt = enum_name(node.renameType)
@@ -405,13 +411,26 @@ def rename(node: Any, ctx: Context) -> Effect:
         "foreign": "foreign",
     }.get(kind)
     recurse = kind == "column"
+    if kind == "trigger":
+        # 15+ renames a row trigger's clones on the partitions too, and looks for them
+        # (locking each partition) for a statement trigger as well.
+        t = ctx.table(name)
+        recurse = ctx.version >= 15 and t is not None and t.kind == "partitioned"
     if kind == "constraint":
         # An inherited CHECK (or NOT NULL) is renamed on the children too; a key is not
         # (each partition's copy keeps its own name).
         t = ctx.table(name)
         con = t.constraints.get(node.subname or "") if t is not None else None
         recurse = con is None or con.kind in ("check", "not_null")
-    ctx.lock(eff, name, M.AccessExclusiveLock, eff.kind, recurse=recurse, relkind=relkind)
+    ctx.lock(
+        eff,
+        name,
+        M.AccessExclusiveLock,
+        eff.kind,
+        recurse=recurse,
+        relkind=relkind,
+        children=kind != "trigger",
+    )
     if kind in ("table", "column", "view"):
         eff.cause(f"compat:rename-{kind}", name, node.newname or "", node.subname)
     return eff

@@ -43,11 +43,12 @@ def all_forms() -> list[Form]:
         dependencies,
         dml,
         maintenance,
+        objects,
         tree,
     )
 
     out: list[Form] = []
-    for mod in (alter_columns, alter_table, ddl, maintenance, dml, tree, dependencies):
+    for mod in (alter_columns, alter_table, ddl, maintenance, dml, tree, dependencies, objects):
         out.extend(mod.FORMS)
     return out
 

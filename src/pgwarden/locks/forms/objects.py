@@ -1,0 +1,143 @@
+"""Domains, composite types, sequences, materialized views, publications and functions; triggers
+on partitioned tables; a few more data and maintenance statements. Each form gets the family
+(documentation section) of the statements it sits with."""
+
+from pgwarden.locks.forms import Form
+from pgwarden.locks.forms._setups import SERIAL, P, T, V
+
+_TYPES = "Types, domains, sequences, statistics, publications"
+_OBJ = "Triggers, policies, rules, comments, grants"
+_OTHER = "ALTER INDEX / VIEW / MATERIALIZED VIEW / SEQUENCE"
+_CREATE = "CREATE / DROP / TRUNCATE"
+_TBL = "ALTER TABLE: table properties"
+_CON = "ALTER TABLE: constraints"
+_DML = "Data statements (DML)"
+_MAINT = "ANALYZE, VACUUM, CLUSTER"
+_TREE = "Partitioned and inherited tables"
+
+DOMAIN = """
+CREATE DOMAIN pos AS int;
+CREATE TABLE dt (id int PRIMARY KEY, q pos);
+INSERT INTO dt VALUES (1, 1);
+"""
+COMP = """
+CREATE TYPE addr AS (street text, zip int);
+CREATE TABLE ct (id int PRIMARY KEY, a addr);
+INSERT INTO ct VALUES (1, ROW('x', 1));
+"""
+TYPED = "CREATE TYPE addr AS (street text, zip int);\nCREATE TABLE typed OF addr;\n"
+SEQ = "CREATE SEQUENCE s;\n"
+MV = T + "CREATE MATERIALIZED VIEW mv AS SELECT id, a FROM t;\n"
+MVU = MV + "CREATE UNIQUE INDEX mv_id ON mv (id);\n"
+PUB = T + "CREATE PUBLICATION pub FOR TABLE t;\n"
+FN = "CREATE FUNCTION trg_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n"
+# A partitioned table with a row trigger (cloned onto each partition) or a statement trigger.
+P_ROW = P + FN + "CREATE TRIGGER p_trg BEFORE INSERT ON p FOR EACH ROW EXECUTE FUNCTION trg_fn();\n"
+P_STMT = (
+    P + FN + "CREATE TRIGGER p_st AFTER INSERT ON p FOR EACH STATEMENT EXECUTE FUNCTION trg_fn();\n"
+)
+
+
+def _f(id: str, sql: str, setup: str, family: str, **kw: object) -> Form:
+    return Form(id, sql, setup, family, **kw)  # type: ignore[arg-type]
+
+
+FORMS = [
+    # Domains: SET NOT NULL checks every column of the domain, as ADD CONSTRAINT does.
+    _f("alter-domain-set-not-null", "ALTER DOMAIN pos SET NOT NULL", DOMAIN, _TYPES),
+    _f("alter-domain-drop-not-null", "ALTER DOMAIN pos DROP NOT NULL", DOMAIN, _TYPES),
+    _f("alter-domain-set-default", "ALTER DOMAIN pos SET DEFAULT 1", DOMAIN, _TYPES),
+    _f("alter-domain-rename", "ALTER DOMAIN pos RENAME TO pos2", DOMAIN, _TYPES),
+    # Composite types used by a column, and by a typed table.
+    _f("alter-type-add-attribute", "ALTER TYPE addr ADD ATTRIBUTE city text", COMP, _TYPES),
+    _f("alter-type-drop-attribute", "ALTER TYPE addr DROP ATTRIBUTE zip", COMP, _TYPES),
+    _f(
+        "alter-type-rename-attribute",
+        "ALTER TYPE addr RENAME ATTRIBUTE zip TO postcode",
+        COMP,
+        _TYPES,
+    ),
+    _f("not-of-type", "ALTER TABLE typed NOT OF", TYPED, _TBL),
+    # Sequences.
+    _f("alter-sequence-as-bigint", "ALTER SEQUENCE s AS bigint", SEQ, _OTHER),
+    _f(
+        "alter-sequence-owned-by-none", "ALTER SEQUENCE ts_ser_id_seq OWNED BY NONE", SERIAL, _OTHER
+    ),
+    # Materialized views and views.
+    _f(
+        "create-matview-with-no-data",
+        "CREATE MATERIALIZED VIEW mv2 AS SELECT id FROM t WITH NO DATA",
+        T,
+        _CREATE,
+    ),
+    _f("create-index-on-matview", "CREATE INDEX mv_a ON mv (a)", MV, _OTHER),
+    _f(
+        "create-index-concurrently-on-matview",
+        "CREATE INDEX CONCURRENTLY mv_a ON mv (a)",
+        MVU,
+        _OTHER,
+    ),
+    _f(
+        "alter-matview-rename-column",
+        "ALTER MATERIALIZED VIEW mv RENAME COLUMN a TO b2",
+        MV,
+        _OTHER,
+    ),
+    _f(
+        "create-view-security-invoker",
+        "CREATE VIEW v2 WITH (security_invoker = true) AS SELECT id FROM t",
+        T,
+        _CREATE,
+    ),
+    _f("comment-on-view-column", "COMMENT ON COLUMN v.a IS 'x'", V, _OBJ),
+    # Publications.
+    _f("alter-publication-drop-table", "ALTER PUBLICATION pub DROP TABLE t", PUB, _TYPES),
+    _f("alter-publication-set-table", "ALTER PUBLICATION pub SET TABLE t", PUB, _TYPES),
+    _f("drop-publication", "DROP PUBLICATION pub", PUB, _TYPES),
+    # Functions: no table is locked, even one whose trigger calls the function.
+    _f("alter-function-rename", "ALTER FUNCTION trg_fn() RENAME TO trg_fn2", P_ROW, _OBJ),
+    _f(
+        "create-or-replace-trigger-function",
+        "CREATE OR REPLACE FUNCTION trg_fn() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$BEGIN RETURN NULL; END$$",
+        P_ROW,
+        _OBJ,
+    ),
+    # Triggers of a partitioned table: a row trigger is cloned onto each partition, and
+    # dropped with its clones; 15+ renames the clones too (and looks through the partitions
+    # for a statement trigger's, locking each).
+    _f(
+        "create-row-trigger-partitioned",
+        "CREATE TRIGGER p_trg2 AFTER INSERT ON p FOR EACH ROW EXECUTE FUNCTION trg_fn()",
+        P_ROW,
+        _TREE,
+    ),
+    _f("drop-row-trigger-partitioned", "DROP TRIGGER p_trg ON p", P_ROW, _TREE),
+    _f("rename-row-trigger-partitioned", "ALTER TRIGGER p_trg ON p RENAME TO p_trg3", P_ROW, _TREE),
+    _f("drop-statement-trigger-partitioned", "DROP TRIGGER p_st ON p", P_STMT, _TREE),
+    _f(
+        "rename-statement-trigger-partitioned",
+        "ALTER TRIGGER p_st ON p RENAME TO p_st2",
+        P_STMT,
+        _TREE,
+    ),
+    # Constraints and data.
+    _f("rename-primary-key", "ALTER TABLE t RENAME CONSTRAINT t_pkey TO t_pk", T, _CON),
+    _f("select-for-key-share-skip-locked", "SELECT * FROM t FOR KEY SHARE SKIP LOCKED", T, _DML),
+    _f("create-temp-table-as", "CREATE TEMP TABLE tt AS SELECT * FROM t", T, _DML),
+    _f(
+        "insert-on-conflict-do-nothing",
+        "INSERT INTO t (id, a) VALUES (1, 2) ON CONFLICT DO NOTHING",
+        T,
+        _DML,
+    ),
+    _f(
+        "with-update-returning",
+        "WITH u AS (UPDATE t SET a = 1 WHERE id = 1 RETURNING id) SELECT * FROM u",
+        T,
+        _DML,
+    ),
+    # Maintenance.
+    _f("vacuum-analyze-verbose", "VACUUM (ANALYZE, VERBOSE) t", T, _MAINT),
+    _f("analyze-column", "ANALYZE t (a)", T, _MAINT),
+]
