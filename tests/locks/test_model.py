@@ -417,3 +417,20 @@ def test_drop_function_cascade_locks_the_tables_of_its_triggers() -> None:
     assert modes(eff) == {"tt": M.AccessExclusiveLock}
     assert eff.unknown and "beyond the triggers" in eff.note
     assert modes(effect("DROP FUNCTION trg_fn() CASCADE", schema + "DROP TRIGGER tr ON tt;")) == {}
+
+
+UPD = T + "CREATE FUNCTION upd() RETURNS void LANGUAGE sql AS $$ UPDATE t SET a = 1 $$;"
+
+
+def test_select_calling_a_function_the_migrations_define_is_unknown() -> None:
+    """`SELECT backfill()` runs whatever the function does: not a plain read."""
+    called = effect("SELECT upd()", UPD)
+    assert called.unknown and "public.upd()" in called.note
+    assert effect("SELECT * FROM t, upd()", UPD).unknown
+    assert not effect("SELECT now(), lower('x'), count(*) FROM t", UPD).unknown
+    assert not effect("SELECT upd()", T).unknown  # not defined: a plain function call
+    dropped = UPD + "DROP FUNCTION upd();"
+    assert not effect("SELECT upd()", dropped).unknown
+    other = UPD.replace("FUNCTION upd()", "FUNCTION app.upd()")
+    assert not effect("SELECT upd()", "CREATE SCHEMA app;" + other).unknown
+    assert effect("SELECT app.upd()", "CREATE SCHEMA app;" + other).unknown

@@ -536,6 +536,13 @@ def _drop_index(cat: Catalog, name: QualifiedName) -> None:
                 _drop_index(cat, child.name)
 
 
+@applies("CreateFunctionStmt")
+def _function(node: Any, cat: Catalog, new: bool) -> None:
+    """Functions the migrations define (a procedure is CALLed, which is unknown anyway)."""
+    if not node.is_procedure:
+        cat.functions.add(list_qname(node.funcname))
+
+
 @applies("DropStmt")
 def _drop(node: Any, cat: Catalog, new: bool) -> None:
     rt = enum_name(node.removeType)
@@ -574,6 +581,8 @@ def _drop(node: Any, cat: Catalog, new: bool) -> None:
             cat.domain_bases.pop(list_qname(obj), None)
         elif rt == "OBJECT_STATISTIC_EXT":
             cat.statistics.pop(list_qname(obj), None)
+        elif rt == "OBJECT_FUNCTION":
+            cat.functions.discard(list_qname(getattr(obj, "objname", None) or ()))
         elif rt == "OBJECT_TRIGGER":
             *tbl, trig = [getattr(x, "sval", "") for x in obj]
             owner = cat.edit_table(_names_qname(tbl))

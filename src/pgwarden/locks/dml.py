@@ -21,7 +21,9 @@ from pgwarden.locks.pruning import kept_partitions
 from pgwarden.sql.nodes import (
     cte_names,
     enum_name,
+    find_nodes,
     iter_nodes,
+    list_qname,
     qname,
     range_var_filters,
     range_vars,
@@ -88,6 +90,25 @@ def _sequence_calls(node: Any, ctx: Context, eff: Effect) -> None:
         if mode is None or seq is None:
             continue
         ctx.lock_sequence(eff, seq, mode, f"{verb}()")
+
+
+def _user_function_calls(node: Any, ctx: Context, eff: Effect) -> None:
+    """A SELECT calling a function the migrations define (`SELECT backfill_orders()`) runs
+    whatever the function does: its locks are unknown, never taken as a plain read's."""
+    functions = ctx.catalog.functions
+    if not functions:
+        return
+    from pglast import ast
+
+    for call in find_nodes(node, ast.FuncCall):
+        name = list_qname(call.funcname or ())
+        if name in functions:
+            eff.unknown = True
+            eff.note = (
+                f"calls {name}(), a function the migrations define: the locks of what it runs "
+                "are not modelled (`pgwarden trace` observes them)"
+            )
+            return
 
 
 def _sequence_argument(arg: Any, ctx: Context) -> QualifiedName | None:
@@ -166,6 +187,7 @@ def select(node: Any, ctx: Context) -> Effect:
             row_locked.update(rv.relname for rv in lc.lockedRels)
     _reads(node, ctx, eff, row_locked=row_locked)
     _sequence_calls(node, ctx, eff)
+    _user_function_calls(node, ctx, eff)
     if node.intoClause is not None:
         # SELECT INTO creates a table from the query, like CREATE TABLE AS: a full read.
         eff.kind = "SELECT INTO"
@@ -407,6 +429,27 @@ def lock_table(node: Any, ctx: Context) -> Effect:
         # Locking a view locks the tables its query uses, in the same mode (PostgreSQL 11+).
         ctx.read(eff, qname(rv), mode, "explicit LOCK TABLE", recurse=bool(rv.inh))
     eff.cause("explicit-lock", None, mode.name)
+    return eff
+
+
+@handles("PrepareStmt")
+def prepare(node: Any, ctx: Context) -> Effect:
+    """PREPARE analyses its statement, opening the relations it names as executing it would
+    (the table a write targets ROW EXCLUSIVE, those it reads ACCESS SHARE, views' tables
+    through the rewriter) and holding them to the end of the transaction; nothing runs, no
+    row is written, no partition is planned."""
+    from pgwarden.locks.context import handler_for
+
+    eff = Effect(kind="PREPARE")
+    inner = handler_for(type(node.query).__name__) if node.query is not None else None
+    if inner is None:
+        return eff
+    done = inner(node.query, ctx)
+    eff.kind = f"PREPARE {done.kind}"
+    for lk in done.locks:
+        if not (lk.per_row or lk.partition_copy or lk.relkind == "sequence"):
+            eff.lock(lk.relation, lk.mode, relkind=lk.relkind, new=lk.new, reason=lk.reason)
+    eff.unknown, eff.note = done.unknown, done.note
     return eff
 
 

@@ -37,9 +37,10 @@ def vacuum(node: Any, ctx: Context) -> Effect:
         tree = [n] if only else [n, *ctx.each_partition(n)]
         if since18 and not only:
             tree = ctx.each_partition_tree(n)
-        elif not node.is_vacuumcmd:
-            # What ANALYZE does not analyze itself it still samples for the parent's
-            # statistics: inheritance children before 18, partitions with ONLY.
+        elif not node.is_vacuumcmd or "analyze" in opts:
+            # What ANALYZE (or VACUUM's ANALYZE pass) does not analyze itself it still samples
+            # for the parent's statistics: inheritance children before 18, partitions with
+            # ONLY.
             t = ctx.table(n)
             sampled = ctx.each_partition_tree(n)[1:] if only else (t.children if t else [])
             for child in sampled:
@@ -350,7 +351,6 @@ _HARMLESS = {
     "AlterCollationStmt": "ALTER COLLATION",
     "AlterDatabaseSetStmt": "ALTER DATABASE SET",
     "AlterSystemStmt": "ALTER SYSTEM",
-    "PrepareStmt": "PREPARE",
     "DeallocateStmt": "DEALLOCATE",
     "DeclareCursorStmt": "DECLARE",
     "ClosePortalStmt": "CLOSE",

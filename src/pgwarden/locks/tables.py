@@ -341,14 +341,17 @@ def truncate(node: Any, ctx: Context) -> Effect:
     cascade = enum_name(node.behavior) == "DROP_CASCADE"
     for rv in node.relations or ():
         name = qname(rv)
-        ctx.lock(eff, name, M.AccessExclusiveLock, "TRUNCATE")
-        for t in ctx.each_partition_tree(name):
+        # ONLY empties the table itself: not its inheritance children (nor, an error, only a
+        # partitioned table).
+        emptied = ctx.each_partition_tree(name) if rv.inh else [name]
+        ctx.lock(eff, name, M.AccessExclusiveLock, "TRUNCATE", recurse=bool(rv.inh))
+        for t in emptied:
             if t not in eff.rewrites:
                 eff.rewrites.append(t)
         eff.cause("truncate", name)
         if node.restart_seqs:
             # RESTART IDENTITY resets the owned sequences (new storage, ACCESS EXCLUSIVE).
-            for t in ctx.each_partition_tree(name):
+            for t in emptied:
                 for seq in ctx.catalog.owned_sequences(t):
                     ctx.lock_sequence(eff, seq, M.AccessExclusiveLock, "RESTART IDENTITY")
         if cascade:

@@ -3,7 +3,7 @@ on partitioned tables; a few more data and maintenance statements. Each form get
 (documentation section) of the statements it sits with."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import SERIAL, P, T, V
+from pgwarden.locks.forms._setups import FK, INH, SERIAL, P, T, V
 
 _TYPES = "Types, domains, sequences, statistics, publications"
 _OBJ = "Triggers, policies, rules, comments, grants"
@@ -14,6 +14,7 @@ _CON = "ALTER TABLE: constraints"
 _DML = "Data statements (DML)"
 _MAINT = "ANALYZE, VACUUM, CLUSTER"
 _TREE = "Partitioned and inherited tables"
+_LOCK = "LOCK TABLE"
 
 DOMAIN = """
 CREATE DOMAIN pos AS int;
@@ -33,6 +34,9 @@ PUB = T + "CREATE PUBLICATION pub FOR TABLE t;\n"
 FN = "CREATE FUNCTION trg_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n"
 # A partitioned table with a row trigger (cloned onto each partition) or a statement trigger.
 P_ROW = P + FN + "CREATE TRIGGER p_trg BEFORE INSERT ON p FOR EACH ROW EXECUTE FUNCTION trg_fn();\n"
+PFK = P + "CREATE TABLE acct (id int PRIMARY KEY);\nINSERT INTO acct VALUES (1);\n"
+INHI = INH + "INSERT INTO par VALUES (1, 1);\nINSERT INTO kid VALUES (2, 2);\n"
+SEQD = "CREATE SEQUENCE s;\nCREATE TABLE sd (id int DEFAULT nextval('s'), a int);\n"
 P_STMT = (
     P + FN + "CREATE TRIGGER p_st AFTER INSERT ON p FOR EACH STATEMENT EXECUTE FUNCTION trg_fn();\n"
 )
@@ -137,6 +141,49 @@ FORMS = [
         T,
         _DML,
     ),
+    # PREPARE opens what its statement names (no row is written, no partition planned).
+    _f("prepare-update", "PREPARE q1 AS UPDATE t SET a = 1 WHERE id = $1", T, _DML),
+    _f("prepare-insert-partitioned", "PREPARE q2 AS INSERT INTO p VALUES (1, 5, 'x')", P, _DML),
+    _f("prepare-select-view", "PREPARE q3 AS SELECT * FROM v", V, _DML),
+    _f("prepare-select-for-update", "PREPARE q4 AS SELECT * FROM t FOR UPDATE", T, _DML),
+    _f("prepare-select-partitioned", "PREPARE q5 AS SELECT * FROM p WHERE k = 5", P, _DML),
+    _f("prepare-delete-referenced", "PREPARE q6 AS DELETE FROM r WHERE id = $1", FK, _DML),
+    # Views, sequences, partitions and inheritance children from data statements.
+    _f("select-builtin-functions", "SELECT now(), lower('X'), count(*) FROM t", T, _DML),
+    _f("select-count-view", "SELECT count(*) FROM v", V, _DML),
+    _f("insert-into-view", "INSERT INTO v (id, a) VALUES (50, 1)", V, _DML),
+    _f("update-through-view", "UPDATE v SET a = 2 WHERE id = 1", V, _DML),
+    _f("insert-default-nextval", "INSERT INTO sd (a) VALUES (1)", SEQD, _DML),
+    _f("insert-select-partitioned", "INSERT INTO t (id, a) SELECT id + 100, k FROM p", P + T, _DML),
+    _f("explain-analyze-update", "EXPLAIN ANALYZE UPDATE t SET a = 1 WHERE id = 1", T, _DML),
+    _f(
+        "merge-delete-partitioned",
+        "MERGE INTO p USING (SELECT 1 AS id) s ON p.id = s.id WHEN MATCHED THEN DELETE",
+        P,
+        _TREE,
+        min_pg=15,
+    ),
+    _f(
+        "add-foreign-key-column-partitioned",
+        "ALTER TABLE p ADD COLUMN acct_id int REFERENCES acct",
+        PFK,
+        _TREE,
+    ),
+    _f(
+        "alter-type-partitioned-using",
+        "ALTER TABLE p ALTER COLUMN v TYPE varchar(20) USING v::varchar(20)",
+        P,
+        _TREE,
+    ),
+    _f("create-view-on-partitioned", "CREATE VIEW pv AS SELECT * FROM p WHERE k = 5", P, _TREE),
+    _f(
+        "create-matview-on-partitioned", "CREATE MATERIALIZED VIEW pmv AS SELECT * FROM p", P, _TREE
+    ),
+    _f("delete-only-inheritance-parent", "DELETE FROM ONLY par", INHI, _TREE),
+    _f("truncate-only-inheritance-parent", "TRUNCATE ONLY par", INHI, _TREE),
+    _f("lock-view-recurses", "LOCK TABLE v IN SHARE MODE", V, _LOCK),
+    _f("lock-inheritance-parent", "LOCK TABLE par IN EXCLUSIVE MODE", INHI, _LOCK),
+    _f("lock-only-inheritance-parent", "LOCK TABLE ONLY par IN EXCLUSIVE MODE", INHI, _LOCK),
     # Maintenance.
     _f("vacuum-analyze-verbose", "VACUUM (ANALYZE, VERBOSE) t", T, _MAINT),
     _f("analyze-column", "ANALYZE t (a)", T, _MAINT),
