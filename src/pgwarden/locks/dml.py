@@ -438,19 +438,29 @@ def prepare(node: Any, ctx: Context) -> Effect:
     (the table a write targets ROW EXCLUSIVE, those it reads ACCESS SHARE, views' tables
     through the rewriter) and holding them to the end of the transaction; nothing runs, no
     row is written, no partition is planned."""
+    eff = Effect(kind="PREPARE")
+    kind = opened_by_analysis(node.query, ctx, eff)
+    if kind:
+        eff.kind = f"PREPARE {kind}"
+    return eff
+
+
+def opened_by_analysis(stmt: Any, ctx: Context, eff: Effect) -> str:
+    """Add to `eff` the locks parse analysis of `stmt` takes (a prepared statement, a rule's
+    action): what executing it would open, without its rows (foreign-key checks, nextval())
+    or plan (partitions); returns the statement's kind ('' when it has no model)."""
     from pgwarden.locks.context import handler_for
 
-    eff = Effect(kind="PREPARE")
-    inner = handler_for(type(node.query).__name__) if node.query is not None else None
+    inner = handler_for(type(stmt).__name__) if stmt is not None else None
     if inner is None:
-        return eff
-    done = inner(node.query, ctx)
-    eff.kind = f"PREPARE {done.kind}"
+        return ""
+    done = inner(stmt, ctx)
     for lk in done.locks:
         if not (lk.per_row or lk.partition_copy or lk.relkind == "sequence"):
             eff.lock(lk.relation, lk.mode, relkind=lk.relkind, new=lk.new, reason=lk.reason)
-    eff.unknown, eff.note = done.unknown, done.note
-    return eff
+    if done.unknown:
+        eff.unknown, eff.note = True, done.note
+    return done.kind
 
 
 @handles("ExplainStmt")

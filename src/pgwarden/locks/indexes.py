@@ -45,6 +45,22 @@ def create_index(node: Any, ctx: Context) -> Effect:
     return eff
 
 
+def _leaf_indexes(ctx: Context, indexes: list[QualifiedName]) -> list[QualifiedName]:
+    """The copies, on the partitions with storage, of partitioned tables' indexes."""
+    out: list[QualifiedName] = []
+    todo = list(indexes)
+    while todo:
+        name = todo.pop(0)
+        idx = ctx.catalog.indexes.get(name)
+        t = ctx.table(idx.table) if idx is not None else None
+        if t is None or t.kind != "partitioned":
+            out.append(name)
+            continue
+        for part in t.partitions:
+            todo += [i.name for i in ctx.catalog.indexes_of(part) if i.parent == name]
+    return out
+
+
 @handles("ReindexStmt")
 def reindex(node: Any, ctx: Context) -> Effect:
     kind = enum_name(node.kind)
@@ -66,12 +82,19 @@ def reindex(node: Any, ctx: Context) -> Effect:
         idx = ctx.catalog.indexes.get(target)
         table = idx.table if idx else None
         indexes = [target]
-        if idx is None:  # e.g. a partition's copy of a partitioned index, named by the server
+        if idx is None:
             eff.cause("catalog:unknown-index", target)
             eff.note = f"{target} is unknown to pgwarden: its table is locked too"
     else:
         table = target
         indexes = [i.name for i in ctx.catalog.indexes_of(target)]
+    t = ctx.table(table) if table is not None else None
+    if t is not None and t.kind == "partitioned":
+        # 14+ reindexes a partitioned table or index partition by partition, each in a
+        # transaction of its own: its partitions' copies of the indexes are rebuilt.
+        ctx.requires(eff, 14, "REINDEX of a partitioned table or index")
+        eff.transactional = False
+        indexes = _leaf_indexes(ctx, indexes)
     if concurrent:
         if table is not None:
             ctx.lock(eff, table, M.ShareUpdateExclusiveLock, "reindexed concurrently")

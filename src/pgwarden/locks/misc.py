@@ -66,9 +66,19 @@ def cluster(node: Any, ctx: Context) -> Effect:
         return eff
     name = qname(node.relation)
     ctx.lock(eff, name, M.AccessExclusiveLock, "CLUSTER rewrites the table in index order")
-    eff.rewrite(name, "rewrite:cluster", "CLUSTER copies the table into new storage")
-    for i in ctx.catalog.indexes_of(name):
-        eff.index_rebuilds.append(i.name)
+    t = ctx.table(name)
+    if t is not None and t.kind == "partitioned":
+        # 15+ clusters a partitioned table partition by partition, each in a transaction of
+        # its own: the partitions are rewritten, the partitioned table has no storage.
+        ctx.requires(eff, 15, "CLUSTER of a partitioned table")
+        eff.transactional = False
+        leaves = [p for p in ctx.each_partition_tree(name)[1:] if ctx.relkind(p) != "partitioned"]
+    else:
+        leaves = [name]
+    for leaf in leaves:
+        eff.rewrite(leaf, "rewrite:cluster", "CLUSTER copies the table into new storage")
+        for i in ctx.catalog.indexes_of(leaf):
+            eff.index_rebuilds.append(i.name)
     return eff
 
 
@@ -176,8 +186,12 @@ def policy(node: Any, ctx: Context) -> Effect:
 
 @handles("RuleStmt")
 def rule(node: Any, ctx: Context) -> Effect:
+    from pgwarden.locks.dml import opened_by_analysis
+
     eff = Effect(kind="CREATE RULE")
     ctx.lock(eff, qname(node.relation), M.AccessExclusiveLock, "CREATE RULE", recurse=False)
+    for action in node.actions or ():  # analysed like a prepared statement
+        opened_by_analysis(action, ctx, eff)
     return eff
 
 

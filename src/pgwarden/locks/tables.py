@@ -127,6 +127,18 @@ def drop(node: Any, ctx: Context) -> Effect:
                 ctx.lock(
                     eff, t.parent, M.AccessExclusiveLock, f"parent of dropped {name}", recurse=False
                 )
+                # ... and a default partition beside it, whose partition constraint changes.
+                parent = ctx.table(t.parent)
+                for sibling in parent.partitions if parent is not None else ():
+                    st = ctx.table(sibling)
+                    if sibling != name and st is not None and st.default_partition:
+                        ctx.lock(
+                            eff,
+                            sibling,
+                            M.AccessExclusiveLock,
+                            f"default partition beside dropped {name}",
+                            recurse=False,
+                        )
             for tree_member in ctx.each_partition_tree(name) if t is not None else ():
                 for seq in ctx.catalog.owned_sequences(tree_member):
                     ctx.lock_sequence(eff, seq, M.AccessExclusiveLock, "owned sequence is dropped")

@@ -3,7 +3,7 @@ on partitioned tables; a few more data and maintenance statements. Each form get
 (documentation section) of the statements it sits with."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, INH, SERIAL, P, T, V
+from pgwarden.locks.forms._setups import FK, INH, PD, SERIAL, P, T, V
 
 _TYPES = "Types, domains, sequences, statistics, publications"
 _OBJ = "Triggers, policies, rules, comments, grants"
@@ -15,6 +15,7 @@ _DML = "Data statements (DML)"
 _MAINT = "ANALYZE, VACUUM, CLUSTER"
 _TREE = "Partitioned and inherited tables"
 _LOCK = "LOCK TABLE"
+_IDX = "Indexes"
 
 DOMAIN = """
 CREATE DOMAIN pos AS int;
@@ -37,6 +38,13 @@ P_ROW = P + FN + "CREATE TRIGGER p_trg BEFORE INSERT ON p FOR EACH ROW EXECUTE F
 PFK = P + "CREATE TABLE acct (id int PRIMARY KEY);\nINSERT INTO acct VALUES (1);\n"
 INHI = INH + "INSERT INTO par VALUES (1, 1);\nINSERT INTO kid VALUES (2, 2);\n"
 SEQD = "CREATE SEQUENCE s;\nCREATE TABLE sd (id int DEFAULT nextval('s'), a int);\n"
+PIO = P + "CREATE INDEX p_k_only ON ONLY p (k);\nCREATE INDEX p1_k ON p1 (k);\n"
+PI = P + "CREATE INDEX p_v_idx ON p (v);\n"
+PUK = P + "ALTER TABLE p ADD PRIMARY KEY (k, id);\n"
+P_CHK_NV = P + "ALTER TABLE p ADD CONSTRAINT p_chk CHECK (id > 0) NOT VALID;\n"
+VV = V + "CREATE VIEW vv AS SELECT * FROM v;\n"
+SELF = "CREATE TABLE sr (id int PRIMARY KEY, parent int REFERENCES sr);\n"
+SELF_ROWS = SELF + "INSERT INTO sr VALUES (1, NULL), (2, 1);\n"
 P_STMT = (
     P + FN + "CREATE TRIGGER p_st AFTER INSERT ON p FOR EACH STATEMENT EXECUTE FUNCTION trg_fn();\n"
 )
@@ -184,6 +192,60 @@ FORMS = [
     _f("lock-view-recurses", "LOCK TABLE v IN SHARE MODE", V, _LOCK),
     _f("lock-inheritance-parent", "LOCK TABLE par IN EXCLUSIVE MODE", INHI, _LOCK),
     _f("lock-only-inheritance-parent", "LOCK TABLE ONLY par IN EXCLUSIVE MODE", INHI, _LOCK),
+    # Indexes of partitioned tables: REINDEX (14+) and CLUSTER (15+) go partition by
+    # partition, each in a transaction of its own, so not inside a transaction block.
+    _f("create-index-include", "CREATE INDEX t_a_inc ON t (a) INCLUDE (b)", T, _IDX),
+    _f("create-partial-index-partitioned", "CREATE INDEX p_v_part ON p (v) WHERE id > 0", P, _IDX),
+    _f("create-expression-index-partitioned", "CREATE INDEX p_lower ON p (lower(v))", P, _IDX),
+    _f("attach-index-partition", "ALTER INDEX p_k_only ATTACH PARTITION p1_k", PIO, _IDX),
+    _f("reindex-table-partitioned", "REINDEX TABLE p", PI, _IDX, min_pg=14),
+    _f("reindex-index-partitioned", "REINDEX INDEX p_v_idx", PI, _IDX, min_pg=14),
+    _f("cluster-partitioned", "CLUSTER p USING p_pkey", PUK, _MAINT, min_pg=15),
+    # Partitions and inheritance children.
+    _f(
+        "add-check-only-no-inherit",
+        "ALTER TABLE ONLY par ADD CONSTRAINT par_chk CHECK (a > 0) NO INHERIT",
+        INHI,
+        _TREE,
+    ),
+    _f("drop-primary-key-partitioned", "ALTER TABLE p DROP CONSTRAINT p_pkey", PUK, _TREE),
+    _f("rename-inheritance-parent", "ALTER TABLE par RENAME TO par2", INHI, _TREE),
+    _f("comment-on-partition", "COMMENT ON TABLE p1 IS 'x'", P, _TREE),
+    _f("drop-default-partitioned", "ALTER TABLE p ALTER COLUMN v DROP DEFAULT", P, _TREE),
+    _f(
+        "add-check-not-valid-partitioned",
+        "ALTER TABLE p ADD CONSTRAINT p_chk CHECK (id > 0) NOT VALID",
+        P,
+        _TREE,
+    ),
+    _f("validate-check-partitioned", "ALTER TABLE p VALIDATE CONSTRAINT p_chk", P_CHK_NV, _TREE),
+    _f("add-column-default-partitioned", "ALTER TABLE p ADD COLUMN w int DEFAULT 1", P, _TREE),
+    _f(
+        "add-column-volatile-default-partitioned",
+        "ALTER TABLE p ADD COLUMN w float DEFAULT random()",
+        P,
+        _TREE,
+    ),
+    _f("detach-default-partition", "ALTER TABLE p DETACH PARTITION pdef", PD, _TREE),
+    # A default partition's constraint changes when a partition beside it is dropped.
+    _f("drop-partition-beside-default", "DROP TABLE p2", PD, _TREE),
+    _f("update-moves-row-across-partitions", "UPDATE p SET k = 15 WHERE id = 1", P, _TREE),
+    # Views over views, rules, self-referencing foreign keys.
+    _f("select-view-over-view", "SELECT * FROM vv", VV, _DML),
+    _f("drop-view-cascade-nested", "DROP VIEW v CASCADE", VV, _CREATE),
+    _f(
+        "create-rule-on-view",
+        "CREATE RULE v_ins AS ON INSERT TO v"
+        " DO INSTEAD INSERT INTO t (id, a) VALUES (NEW.id, NEW.a)",
+        V,
+        _OBJ,
+    ),
+    _f("alter-view-rename-column", "ALTER VIEW v RENAME COLUMN a TO a2", V, _OTHER),
+    _f("add-self-referencing-key", "ALTER TABLE t ADD COLUMN parent_id int REFERENCES t", T, _CON),
+    _f("insert-self-referencing", "INSERT INTO sr VALUES (3, 1)", SELF_ROWS, _DML),
+    _f("delete-self-referencing", "DELETE FROM sr WHERE id = 2", SELF_ROWS, _DML),
+    _f("drop-self-referencing-table", "DROP TABLE sr", SELF, _CREATE),
+    _f("drop-referenced-and-referencing", "DROP TABLE c, r", FK, _CREATE),
     # Maintenance.
     _f("vacuum-analyze-verbose", "VACUUM (ANALYZE, VERBOSE) t", T, _MAINT),
     _f("analyze-column", "ANALYZE t (a)", T, _MAINT),
