@@ -22,6 +22,14 @@ def create_index(node: Any, ctx: Context) -> Effect:
     t = ctx.table(table)
     label = "CREATE UNIQUE INDEX" if node.unique else "CREATE INDEX"
     recurse = bool(node.relation.inh)
+    existing = QualifiedName(table.schema, node.idxname or "") in ctx.catalog.indexes
+    if node.if_not_exists and existing:
+        # The table is locked before the name is looked up; then nothing is built.
+        mode = M.ShareUpdateExclusiveLock if node.concurrent else M.ShareLock
+        eff = Effect(kind=f"{label} IF NOT EXISTS", transactional=not node.concurrent)
+        ctx.lock(eff, table, mode, "the index exists: skipped", recurse=False)
+        eff.note = f"index {node.idxname} exists: nothing is built"
+        return eff
     if node.concurrent:
         eff = Effect(kind=f"{label} CONCURRENTLY", transactional=False)
         ctx.lock(

@@ -367,14 +367,25 @@ def truncate(node: Any, ctx: Context) -> Effect:
                 for seq in ctx.catalog.owned_sequences(t):
                     ctx.lock_sequence(eff, seq, M.AccessExclusiveLock, "RESTART IDENTITY")
         if cascade:
-            for other, _ in ctx.referencing(name):
-                ctx.lock(
-                    eff, other.name, M.AccessExclusiveLock, f"emptied by TRUNCATE {name} CASCADE"
-                )
-                for t in ctx.each_partition_tree(other.name):
-                    if t not in eff.rewrites:
-                        eff.rewrites.append(t)
-                eff.cause("truncate:cascade", other.name, str(name))
+            # Every table referencing an emptied one is emptied too, and so on down.
+            todo, seen = [name], {name}
+            while todo:
+                emptied_by = todo.pop(0)
+                for other, _ in ctx.referencing(emptied_by):
+                    if other.name in seen:
+                        continue
+                    seen.add(other.name)
+                    todo.append(other.name)
+                    ctx.lock(
+                        eff,
+                        other.name,
+                        M.AccessExclusiveLock,
+                        f"emptied by TRUNCATE {name} CASCADE",
+                    )
+                    for t in ctx.each_partition_tree(other.name):
+                        if t not in eff.rewrites:
+                            eff.rewrites.append(t)
+                    eff.cause("truncate:cascade", other.name, str(name))
     return eff
 
 

@@ -45,6 +45,20 @@ P_CHK_NV = P + "ALTER TABLE p ADD CONSTRAINT p_chk CHECK (id > 0) NOT VALID;\n"
 VV = V + "CREATE VIEW vv AS SELECT * FROM v;\n"
 SELF = "CREATE TABLE sr (id int PRIMARY KEY, parent int REFERENCES sr);\n"
 SELF_ROWS = SELF + "INSERT INTO sr VALUES (1, NULL), (2, 1);\n"
+CASC3 = """
+CREATE TABLE a1 (id int PRIMARY KEY);
+CREATE TABLE a2 (id int PRIMARY KEY, a1_id int REFERENCES a1 ON DELETE CASCADE);
+CREATE TABLE a3 (id int PRIMARY KEY, a2_id int REFERENCES a2 ON DELETE CASCADE);
+INSERT INTO a1 VALUES (1); INSERT INTO a2 VALUES (1, 1); INSERT INTO a3 VALUES (1, 1);
+"""
+PH = """
+CREATE TABLE ph (id int NOT NULL, v text) PARTITION BY HASH (id);
+CREATE TABLE ph0 PARTITION OF ph FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE ph1 PARTITION OF ph FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+INSERT INTO ph VALUES (1, 'a'), (2, 'b');
+"""
+APP = "CREATE SCHEMA app;\nCREATE TABLE app.x (id int);\n"
+IDX = T + "CREATE INDEX t_a_idx ON t (a);\n"
 P_STMT = (
     P + FN + "CREATE TRIGGER p_st AFTER INSERT ON p FOR EACH STATEMENT EXECUTE FUNCTION trg_fn();\n"
 )
@@ -246,6 +260,57 @@ FORMS = [
     _f("delete-self-referencing", "DELETE FROM sr WHERE id = 2", SELF_ROWS, _DML),
     _f("drop-self-referencing-table", "DROP TABLE sr", SELF, _CREATE),
     _f("drop-referenced-and-referencing", "DROP TABLE c, r", FK, _CREATE),
+    # Foreign keys two levels down: TRUNCATE ... CASCADE empties every table down the chain.
+    _f("update-referencing-non-key", "UPDATE c SET r2 = 5", FK, _DML),
+    _f("insert-select-referencing", "INSERT INTO c (id, r_id) SELECT id + 10, id FROM r", FK, _DML),
+    _f("delete-cascade-two-levels", "DELETE FROM a1 WHERE id = 1", CASC3, _DML),
+    _f("truncate-cascade-two-levels", "TRUNCATE a1 CASCADE", CASC3, _CREATE),
+    _f("drop-table-cascade-two-levels", "DROP TABLE a1 CASCADE", CASC3, _CREATE),
+    _f(
+        "select-with-recursive",
+        "WITH RECURSIVE x(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM x WHERE n < 3)"
+        " SELECT * FROM x, t",
+        T,
+        _DML,
+    ),
+    # Index methods and options.
+    _f("create-index-hash", "CREATE INDEX t_b_hash ON t USING hash (b)", T, _IDX),
+    _f("create-index-brin", "CREATE INDEX t_a_brin ON t USING brin (a)", T, _IDX),
+    _f(
+        "create-index-nulls-not-distinct",
+        "CREATE UNIQUE INDEX t_a_nnd ON t (a) NULLS NOT DISTINCT",
+        T,
+        _IDX,
+        min_pg=15,
+    ),
+    _f(
+        "add-unique-nulls-not-distinct",
+        "ALTER TABLE t ADD UNIQUE NULLS NOT DISTINCT (a)",
+        T,
+        _CON,
+        min_pg=15,
+    ),
+    # IF [NOT] EXISTS that finds (or misses) the object: the table is still locked.
+    _f(
+        "create-index-if-not-exists-existing",
+        "CREATE INDEX IF NOT EXISTS t_a_idx ON t (a)",
+        IDX,
+        _IDX,
+    ),
+    _f("drop-index-if-exists-missing", "DROP INDEX IF EXISTS nope", T, _IDX),
+    _f("create-table-if-not-exists-existing", "CREATE TABLE IF NOT EXISTS t (id int)", T, _CREATE),
+    _f(
+        "add-column-if-not-exists-existing", "ALTER TABLE t ADD COLUMN IF NOT EXISTS a int", T, _TBL
+    ),
+    _f("drop-column-if-exists-missing", "ALTER TABLE t DROP COLUMN IF EXISTS nope", T, _TBL),
+    # Schemas.
+    _f("create-schema-with-table", "CREATE SCHEMA app CREATE TABLE x (id int)", T, _CREATE),
+    _f("alter-schema-rename", "ALTER SCHEMA app RENAME TO app2", APP, _CREATE),
+    # Hash partitions (pruning is not modelled for them: every partition is taken as read).
+    _f("insert-hash-partitioned", "INSERT INTO ph VALUES (3, 'c')", PH, _TREE),
+    _f("detach-hash-partition", "ALTER TABLE ph DETACH PARTITION ph1", PH, _TREE),
+    _f("update-partitioned-returning", "UPDATE p SET v = 'z' WHERE k = 15 RETURNING *", P, _TREE),
+    _f("delete-partitioned-in-list", "DELETE FROM p WHERE k IN (1, 15)", P, _TREE),
     # Maintenance.
     _f("vacuum-analyze-verbose", "VACUUM (ANALYZE, VERBOSE) t", T, _MAINT),
     _f("analyze-column", "ANALYZE t (a)", T, _MAINT),
