@@ -434,3 +434,31 @@ def test_select_calling_a_function_the_migrations_define_is_unknown() -> None:
     other = UPD.replace("FUNCTION upd()", "FUNCTION app.upd()")
     assert not effect("SELECT upd()", "CREATE SCHEMA app;" + other).unknown
     assert effect("SELECT app.upd()", "CREATE SCHEMA app;" + other).unknown
+
+
+def test_set_search_path_resolves_unqualified_names() -> None:
+    """After SET search_path, a name is the first schema's relation of that name, a new
+    relation goes to the first schema that exists, and RESET goes back to public."""
+    sql = """
+    CREATE SCHEMA app;
+    CREATE TABLE app.orders (id int);
+    CREATE TABLE orders (id int);
+    SET search_path TO app, public;
+    ALTER TABLE orders ADD COLUMN note text;
+    CREATE TABLE events (id int);
+    CREATE INDEX events_id ON events (id);
+    WITH orders AS (SELECT 1 AS id) SELECT * FROM orders;
+    DROP TABLE orders;
+    RESET search_path;
+    ALTER TABLE orders ADD COLUMN note text;
+    """
+    app = QualifiedName("app", "orders")
+    cat = Catalog()
+    effects = [a.effect for a in simulate(_statements(sql).statements, cat, 18).statements]
+    assert {lk.relation for lk in effects[4].locks} == {app}
+    assert QualifiedName("app", "events") in cat.tables
+    assert cat.indexes[QualifiedName("app", "events_id")].table == QualifiedName("app", "events")
+    assert not effects[7].locks  # the CTE, not a table
+    assert app in {lk.relation for lk in effects[8].locks}
+    assert app not in cat.tables and q("orders") in cat.tables
+    assert {lk.relation for lk in effects[10].locks} == {q("orders")}

@@ -8,6 +8,8 @@ from typing import Any
 
 from pgwarden.catalog.model import Catalog, Column, Constraint, Index, QualifiedName, Table
 from pgwarden.catalog.names import constraint_name, index_column_names, index_name, name_addition
+from pgwarden.catalog.search_path import DEFAULT as DEFAULT_PATH
+from pgwarden.catalog.search_path import qualify, set_search_path
 from pgwarden.sql.nodes import (
     cte_names,
     enum_name,
@@ -41,6 +43,8 @@ def apply_statement(node: Any, catalog: Catalog, new: bool) -> None:
     """
     fn = _APPLIERS.get(type(node).__name__)
     if fn is not None:
+        if catalog.search_path != DEFAULT_PATH:
+            qualify(node, catalog)
         fn(node, catalog, new)
 
 
@@ -725,6 +729,8 @@ def _statistics(node: Any, cat: Catalog, new: bool) -> None:
 
 @applies("VariableSetStmt")
 def _set(node: Any, cat: Catalog, new: bool) -> None:
+    if (node.name or "").lower() == "search_path":
+        set_search_path(node, cat)
     if (node.name or "").lower() == "default_tablespace":
         vals = [getattr(getattr(a, "val", None), "sval", None) for a in node.args or ()]
         cat.default_tablespace = next((v for v in vals if v), None)

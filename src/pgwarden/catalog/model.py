@@ -193,6 +193,8 @@ class Catalog:
     functions: set[QualifiedName] = field(default_factory=set)
     statistics: dict[QualifiedName, QualifiedName] = field(default_factory=dict)  # -> table
     default_tablespace: str | None = None  # SET default_tablespace in force
+    # SET search_path in force: where unqualified names are looked up (see search_path.py)
+    search_path: tuple[str, ...] = ("public",)
     _token: object = field(default_factory=object, compare=False, repr=False)
     # Foreign keys by referenced table, rebuilt when the tables change (indexes by table:
     # see IndexDict); scanning every table per lookup was a hot spot.

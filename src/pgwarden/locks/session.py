@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from pgwarden.catalog import Catalog, QualifiedName
 from pgwarden.catalog.apply import apply_statement
+from pgwarden.catalog.search_path import DEFAULT as DEFAULT_PATH
+from pgwarden.catalog.search_path import qualify
 from pgwarden.locks.analyze import analyze
 from pgwarden.locks.context import Context
 from pgwarden.locks.effects import Effect, RelationLock
@@ -113,6 +115,8 @@ def simulate(
         node = stmt.node
         kind = stmt.kind
         ctx.text = stmt.text
+        if catalog.search_path != DEFAULT_PATH:  # unqualified names: where SET put them
+            qualify(node, catalog)
         effect = analyze(node, ctx)
         in_tx = in_block or assume_in_transaction
         a = Analysed(

@@ -18,6 +18,7 @@ from psycopg import sql
 
 from pgwarden.catalog import Catalog
 from pgwarden.catalog.apply import apply_statement
+from pgwarden.catalog.search_path import qualify
 from pgwarden.db import connect, load_sql
 from pgwarden.errors import UsageError
 from pgwarden.lint import FileOut, StatementOut, lock_out
@@ -77,9 +78,12 @@ def predict_form(form: Form, major: int, parsed: ParsedFile) -> Prediction:
         apply_statement(st.node, catalog, False)
     catalog.mark_all_existing()
     settings = {k.lower(): v for k, v in form.settings}
+    if "search_path" in settings:
+        catalog.search_path = tuple(s.strip() for s in settings["search_path"].split(","))
     out = FileOut(form.id)
     transactional = True
     for st in parsed.statements:
+        qualify(st.node, catalog)
         eff = analyze(st.node, Context(catalog, version=model_version(major), settings=settings))
         transactional = transactional and eff.transactional
         out.statements.append(

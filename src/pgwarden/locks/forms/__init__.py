@@ -84,9 +84,15 @@ def statement(form: Form) -> Any:
 
 def predict(form: Form, version: int, catalog: Catalog | None = None) -> Effect:
     """What the lock model says the statement does on `version`, given the setup's schema."""
+    from pgwarden.catalog.search_path import qualify
     from pgwarden.locks.analyze import analyze
     from pgwarden.locks.context import Context
 
     settings = {k.lower(): v for k, v in form.settings}
-    ctx = Context(catalog or catalog_for(form), version=version, settings=settings)
-    return analyze(statement(form), ctx)
+    cat = catalog or catalog_for(form)
+    if "search_path" in settings:
+        cat.search_path = tuple(s.strip() for s in settings["search_path"].split(","))
+    node = statement(form)
+    qualify(node, cat)
+    ctx = Context(cat, version=version, settings=settings)
+    return analyze(node, ctx)

@@ -306,6 +306,28 @@ FORMS = [
     # Schemas.
     _f("create-schema-with-table", "CREATE SCHEMA app CREATE TABLE x (id int)", T, _CREATE),
     _f("alter-schema-rename", "ALTER SCHEMA app RENAME TO app2", APP, _CREATE),
+    # SET search_path: unqualified names resolve in its schemas.
+    _f(
+        "alter-table-on-search-path",
+        "ALTER TABLE x ADD COLUMN y int",
+        APP,
+        _TBL,
+        settings=(("search_path", "app"),),
+    ),
+    _f(
+        "drop-table-on-search-path",
+        "DROP TABLE x",
+        APP,
+        _CREATE,
+        settings=(("search_path", "app"),),
+    ),
+    _f(
+        "update-on-search-path",
+        "UPDATE x SET id = 2",
+        APP + "CREATE TABLE x (id int);\n",
+        _DML,
+        settings=(("search_path", "app"),),
+    ),
     # Hash partitions (pruning is not modelled for them: every partition is taken as read).
     _f("insert-hash-partitioned", "INSERT INTO ph VALUES (3, 'c')", PH, _TREE),
     _f("detach-hash-partition", "ALTER TABLE ph DETACH PARTITION ph1", PH, _TREE),
