@@ -46,8 +46,8 @@ def set_search_path(node: Any, cat: Catalog) -> None:
 def qualify(node: Any, cat: Catalog) -> None:
     """Give the statement's unqualified relation names the schema they resolve to."""
     path = cat.search_path
-    if path == DEFAULT:
-        return
+    if path == DEFAULT or not any(s != "public" and s in cat.schemas for s in path):
+        return  # no schema but public to find or create anything in (`public, pg_catalog`)
     from pglast import ast
 
     from pgwarden.sql.nodes import cte_names, enum_name, find_nodes
