@@ -52,8 +52,13 @@ def vacuum(node: Any, ctx: Context) -> Effect:
                     eff.rewrites.append(part)
         elif node.is_vacuumcmd:
             eff.scan(n)
-    if full and not rels:
-        eff.cause("rewrite:vacuum-full", None, "every table in the database")
+    if not rels:
+        # Without a list: every table (and materialized view) of the database, in turn.
+        for t in list(ctx.catalog.tables.values()):
+            if t.kind in ("table", "partitioned", "matview"):
+                ctx.lock(eff, t.name, mode, f"{eff.kind} of every table", recurse=False)
+        if full:
+            eff.cause("rewrite:vacuum-full", None, "every table in the database")
     return eff
 
 

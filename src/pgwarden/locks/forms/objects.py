@@ -3,7 +3,7 @@ on partitioned tables; a few more data and maintenance statements. Each form get
 (documentation section) of the statements it sits with."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, INH, PD, SERIAL, P, T, V
+from pgwarden.locks.forms._setups import FK, IDENT, INH, PD, SERIAL, P, T, V
 
 _TYPES = "Types, domains, sequences, statistics, publications"
 _OBJ = "Triggers, policies, rules, comments, grants"
@@ -59,6 +59,17 @@ INSERT INTO ph VALUES (1, 'a'), (2, 'b');
 """
 APP = "CREATE SCHEMA app;\nCREATE TABLE app.x (id int);\n"
 IDX = T + "CREATE INDEX t_a_idx ON t (a);\n"
+GEN = """
+CREATE TABLE g (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 2) STORED);
+INSERT INTO g (id, a) VALUES (1, 1);
+"""
+EXCL = "CREATE TABLE ex (id int, during int4range, EXCLUDE USING gist (during WITH &&));\n"
+ENUMT = """
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+CREATE TABLE em (id int, m mood);
+INSERT INTO em VALUES (1, 'ok');
+"""
+VC = T + "CREATE VIEW vc AS SELECT * FROM t WHERE a > 0 WITH CHECK OPTION;\n"
 P_STMT = (
     P + FN + "CREATE TRIGGER p_st AFTER INSERT ON p FOR EACH STATEMENT EXECUTE FUNCTION trg_fn();\n"
 )
@@ -333,6 +344,58 @@ FORMS = [
     _f("detach-hash-partition", "ALTER TABLE ph DETACH PARTITION ph1", PH, _TREE),
     _f("update-partitioned-returning", "UPDATE p SET v = 'z' WHERE k = 15 RETURNING *", P, _TREE),
     _f("delete-partitioned-in-list", "DELETE FROM p WHERE k IN (1, 15)", P, _TREE),
+    # Materialized views.
+    _f("alter-matview-owner", "ALTER MATERIALIZED VIEW mv OWNER TO CURRENT_USER", MV, _OTHER),
+    _f(
+        "alter-matview-set-tablespace",
+        "ALTER MATERIALIZED VIEW mv SET TABLESPACE pg_default",
+        MV,
+        _OTHER,
+    ),
+    _f("alter-matview-fillfactor", "ALTER MATERIALIZED VIEW mv SET (fillfactor = 50)", MV, _OTHER),
+    _f("drop-matview", "DROP MATERIALIZED VIEW mv", MV, _CREATE),
+    # Generated columns, exclusion constraints, enums, identity and serial columns.
+    _f("update-generated-source", "UPDATE g SET a = 5", GEN, _DML),
+    _f(
+        "drop-expression-stored",
+        "ALTER TABLE g ALTER COLUMN b DROP EXPRESSION",
+        GEN,
+        _TBL,
+        min_pg=13,
+    ),
+    _f("drop-generated-source-cascade", "ALTER TABLE g DROP COLUMN a CASCADE", GEN, _TBL),
+    _f("insert-exclusion-constrained", "INSERT INTO ex VALUES (1, '[1,5)')", EXCL, _DML),
+    _f("alter-enum-rename", "ALTER TYPE mood RENAME TO feeling", ENUMT, _TYPES),
+    _f("alter-enum-add-value-before", "ALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok'", ENUMT, _TYPES),
+    _f("type-enum-column-to-text", "ALTER TABLE em ALTER COLUMN m TYPE text", ENUMT, _TBL),
+    _f("drop-enum-used-cascade", "DROP TYPE mood CASCADE", ENUMT, _TYPES),
+    _f(
+        "alter-identity-increment",
+        "ALTER TABLE ti ALTER COLUMN id SET INCREMENT BY 5",
+        IDENT,
+        _TBL,
+    ),
+    _f(
+        "setval-serial-sequence-constant",
+        "SELECT setval(pg_get_serial_sequence('ts_ser', 'id'), 100)",
+        SERIAL,
+        _DML,
+    ),
+    _f("drop-serial-default", "ALTER TABLE ts_ser ALTER COLUMN id DROP DEFAULT", SERIAL, _TBL),
+    # Partitions, views, locks and settings.
+    _f("create-default-partition", "CREATE TABLE pdef2 PARTITION OF p DEFAULT", P, _TREE),
+    _f("set-unlogged-partition", "ALTER TABLE p1 SET UNLOGGED", P, _TREE),
+    _f("update-view-with-check-option", "UPDATE vc SET a = 5 WHERE id = 1", VC, _DML),
+    _f("select-for-update-view", "SELECT * FROM v FOR UPDATE", V, _DML),
+    _f("alter-view-drop-default", "ALTER VIEW v ALTER COLUMN a DROP DEFAULT", V, _OTHER),
+    _f("delete-referencing-returning", "DELETE FROM c WHERE id = 1 RETURNING *", FK, _DML),
+    _f("lock-nowait", "LOCK TABLE t IN ACCESS EXCLUSIVE MODE NOWAIT", T, _LOCK),
+    _f("comment-on-sequence", "COMMENT ON SEQUENCE ts_ser_id_seq IS 'x'", SERIAL, _OBJ),
+    _f("comment-on-column-null", "COMMENT ON COLUMN t.a IS NULL", T, _OBJ),
+    _f("reset-all", "RESET ALL", T, _DML),
+    _f("set-local-lock-timeout", "SET LOCAL lock_timeout = '1s'", T, _DML),
+    _f("analyze-every-table", "ANALYZE", T, _MAINT),
+    _f("vacuum-every-table", "VACUUM", T, _MAINT),
     # Maintenance.
     _f("vacuum-analyze-verbose", "VACUUM (ANALYZE, VERBOSE) t", T, _MAINT),
     _f("analyze-column", "ANALYZE t (a)", T, _MAINT),
