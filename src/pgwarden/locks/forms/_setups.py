@@ -108,3 +108,13 @@ CREATE TABLE pa2 PARTITION OF pa FOR VALUES FROM (10) TO (20);
 INSERT INTO pa VALUES (1, 1), (15, 1);
 CREATE TABLE pa3 (id int NOT NULL, acct_id int);
 """
+# A domain with a column of it.
+DOMAIN = """
+CREATE DOMAIN pos AS int;
+CREATE TABLE dt (id int PRIMARY KEY, q pos);
+INSERT INTO dt VALUES (1, 1);
+"""
+SEQ = "CREATE SEQUENCE s;\n"
+# A trigger function, and t with an index on a.
+FN = "CREATE FUNCTION trg_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n"
+IDX = T + "CREATE INDEX t_a_idx ON t (a);\n"

@@ -11,6 +11,7 @@ from pgwarden.locks.forms._setups import (
     PKSUB,
     PREF,
     PREFP,
+    SEQ,
     TRG,
     P,
     T,
@@ -39,7 +40,6 @@ CREATE TABLE tt (id int, a int);
 CREATE TABLE tof OF ct;
 """
 P3_CHECK = P3 + "ALTER TABLE p3 ADD CONSTRAINT p3_k CHECK (k IS NOT NULL AND k >= 20 AND k < 30);\n"
-SEQ = "CREATE SEQUENCE s;\n"
 P_TRG = (
     P
     + """

@@ -1,24 +1,32 @@
 """CREATE/DROP of tables, indexes, views, triggers, policies, rules; TRUNCATE; comments; grants."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, INH, PACCT, PD, PREF, PREFP, SERIAL, TRG, P, T, V
+from pgwarden.locks.forms._setups import (
+    DOMAIN,
+    FK,
+    IDX,
+    INH,
+    PACCT,
+    PD,
+    PREF,
+    PREFP,
+    SERIAL,
+    TRG,
+    P,
+    T,
+    V,
+)
 
 _IDX = "Indexes"
 _CREATE = "CREATE / DROP / TRUNCATE"
 _OBJ = "Triggers, policies, rules, comments, grants"
 _TYPES = "Types, domains, sequences, statistics, publications"
 
-IDX = T + "CREATE INDEX t_a_idx ON t (a);\n"
 PIDX = P + "CREATE INDEX p_k_idx ON p (k);\n"
 POL = T + "CREATE POLICY t_pol ON t USING (a > 0);\n"
 RULE = T + "CREATE RULE t_r AS ON INSERT TO t WHERE NEW.a < 0 DO INSTEAD NOTHING;\n"
 CHK = T + "ALTER TABLE t ADD CONSTRAINT t_a_pos CHECK (a > 0);\n"
 ENUM = T + "CREATE TYPE mood AS ENUM ('sad', 'ok');\nALTER TABLE t ADD COLUMN m mood;\n"
-DOMAIN = """
-CREATE DOMAIN pos AS int;
-CREATE TABLE dt (id int PRIMARY KEY, q pos);
-INSERT INTO dt VALUES (1, 1);
-"""
 DOMAIN_NV = DOMAIN + "ALTER DOMAIN pos ADD CONSTRAINT pos_chk CHECK (VALUE > 0) NOT VALID;\n"
 STATS = T + "CREATE STATISTICS t_ab (dependencies) ON a, n FROM t;\n"
 

@@ -3,7 +3,7 @@ on partitioned tables; a few more data and maintenance statements. Each form get
 (documentation section) of the statements it sits with."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, IDENT, INH, PD, SERIAL, P, T, V
+from pgwarden.locks.forms._setups import DOMAIN, FK, FN, IDENT, IDX, INH, PD, SEQ, SERIAL, P, T, V
 
 _TYPES = "Types, domains, sequences, statistics, publications"
 _OBJ = "Triggers, policies, rules, comments, grants"
@@ -17,22 +17,15 @@ _TREE = "Partitioned and inherited tables"
 _LOCK = "LOCK TABLE"
 _IDX = "Indexes"
 
-DOMAIN = """
-CREATE DOMAIN pos AS int;
-CREATE TABLE dt (id int PRIMARY KEY, q pos);
-INSERT INTO dt VALUES (1, 1);
-"""
 COMP = """
 CREATE TYPE addr AS (street text, zip int);
 CREATE TABLE ct (id int PRIMARY KEY, a addr);
 INSERT INTO ct VALUES (1, ROW('x', 1));
 """
 TYPED = "CREATE TYPE addr AS (street text, zip int);\nCREATE TABLE typed OF addr;\n"
-SEQ = "CREATE SEQUENCE s;\n"
 MV = T + "CREATE MATERIALIZED VIEW mv AS SELECT id, a FROM t;\n"
 MVU = MV + "CREATE UNIQUE INDEX mv_id ON mv (id);\n"
 PUB = T + "CREATE PUBLICATION pub FOR TABLE t;\n"
-FN = "CREATE FUNCTION trg_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n"
 # A partitioned table with a row trigger (cloned onto each partition) or a statement trigger.
 P_ROW = P + FN + "CREATE TRIGGER p_trg BEFORE INSERT ON p FOR EACH ROW EXECUTE FUNCTION trg_fn();\n"
 PFK = P + "CREATE TABLE acct (id int PRIMARY KEY);\nINSERT INTO acct VALUES (1);\n"
@@ -58,7 +51,6 @@ CREATE TABLE ph1 PARTITION OF ph FOR VALUES WITH (MODULUS 2, REMAINDER 1);
 INSERT INTO ph VALUES (1, 'a'), (2, 'b');
 """
 APP = "CREATE SCHEMA app;\nCREATE TABLE app.x (id int);\n"
-IDX = T + "CREATE INDEX t_a_idx ON t (a);\n"
 GEN = """
 CREATE TABLE g (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 2) STORED);
 INSERT INTO g (id, a) VALUES (1, 1);

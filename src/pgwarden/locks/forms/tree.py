@@ -2,7 +2,7 @@
 what reaches inheritance children (and what does not), maintenance, CASCADE."""
 
 from pgwarden.locks.forms import Form
-from pgwarden.locks.forms._setups import FK, INH, P3, PACCT, PD, PREF, E, P, T, V
+from pgwarden.locks.forms._setups import FK, FN, INH, P3, PACCT, PD, PREF, E, P, T, V
 
 _TREE = "Partitioned and inherited tables"
 _PRUNE = "Partition pruning"
@@ -26,7 +26,6 @@ CREATE TABLE pa (id int NOT NULL, acct_id int CONSTRAINT pa_acct_fk REFERENCES a
 CREATE TABLE pa1 PARTITION OF pa FOR VALUES FROM (0) TO (2);
 CREATE TABLE pa2 PARTITION OF pa FOR VALUES FROM (2) TO (20);
 """
-FN = "CREATE FUNCTION trg_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n"
 NESTED = V + "CREATE VIEW vv AS SELECT * FROM v WHERE a > 0;\n"
 INHD = INH + "INSERT INTO par VALUES (1, 1); INSERT INTO kid VALUES (2, 2);\n"
 INH_NN = INH.replace(
