@@ -415,8 +415,14 @@ def _scratch_file() -> IO[bytes]:
 def _fork_worker(
     items: list[_Item], split: int, catalog: Catalog, config: LintConfig, rules: list[Rule]
 ) -> _Worker | None:
-    from pgwarden.cache import encode_entry
+    import codecs
 
+    from pgwarden.cache import encode_entry
+    from pgwarden.report import json_out  # noqa: F401  # encode_entry's, imported lazily
+
+    # What both processes import anyway is imported before the fork, not once in each: the
+    # JSON encoder (orjson pulls in uuid and platform: ~4 ms) and the codec `decode` uses.
+    codecs.lookup("utf-8-sig")
     try:
         out = _scratch_file()
     except OSError:

@@ -132,6 +132,12 @@ def test_plan_groups_rules_by_filter() -> None:
 _ALPHABET = ["a", "Z", "_", "$", "9", "é", "ß", "日", "😀", '""', " ", "\\0041", "-"]
 
 
+# The rule first asks whether the file as a whole may hold a long name: files of several
+# statements, the name not in the first.
+_MANY = [
+    'CREATE TABLE "t" ("a" int);\nCREATE TABLE u ({} int);\nSELECT \'"\';',
+    "COMMENT ON TABLE t IS 'a \"';\nCREATE TABLE u ({} int);",
+]
 # Where the name sits: alone, among other quoted names (the quotes pair up in order), or
 # after a `"` that opens no name (in a literal, a comment: they do not).
 _CONTEXTS = st.sampled_from(
@@ -142,6 +148,7 @@ _CONTEXTS = st.sampled_from(
         'CREATE TABLE t (a int /* a " */, {} int);',
         'CREATE TABLE t (a int, -- a "\n {} int);',
         'CREATE TABLE t (a text DEFAULT $$ " $$, {} int);',
+        *_MANY,
     ]
 )
 
@@ -149,6 +156,8 @@ _CONTEXTS = st.sampled_from(
 @settings(max_examples=400, deadline=None)
 @example(pieces=["a", " ", "é", "-"] * 20, quoted="quoted", context="CREATE TABLE {} (id int);")
 @example(pieces=["日", " "] * 30, quoted="quoted", context='CREATE TABLE "t" ("a" int, {} int);')
+@example(pieces=["a"] * 70, quoted="plain", context=_MANY[0])
+@example(pieces=["ß"] * 40, quoted="quoted", context=_MANY[1])
 @given(
     # Also without `$` and `""`, or nearly every name would hold one (the pre-filter reads
     # names with neither differently).
@@ -179,12 +188,16 @@ def test_identifier_prefilter_misses_nothing(pieces: list[str], quoted: str, con
         return  # not valid SQL (an empty quoted name, a bad escape)
     rule = identifier_too_long.IdentifierTooLong()
     session = simulate(parsed.statements, Catalog(), 17)
-    ctx = FileContext(parsed, session, 17, False, False, {}, None)
-    with_filter = [f.message for a in session.statements for f in rule.check(a, ctx)]
+
+    def messages() -> list[str]:  # a context of its own: the rule keeps a per-file answer
+        ctx = FileContext(parsed, session, 17, False, False, {}, None)
+        return [f.message for a in session.statements for f in rule.check(a, ctx)]
+
+    with_filter = messages()
     saved = identifier_too_long._candidate
     try:
         identifier_too_long._candidate = lambda text: True
-        without = [f.message for a in session.statements for f in rule.check(a, ctx)]
+        without = messages()
     finally:
         identifier_too_long._candidate = saved
     assert with_filter == without

@@ -218,6 +218,11 @@ def _lean_gc() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    with _lean_gc():  # from the start: the parser and rules modules are imported within
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from pgwarden.pipeline import read_inputs
 
     config = config_from_args(args)
@@ -238,28 +243,27 @@ def run(args: argparse.Namespace) -> int:
     buffer: BinaryIO | None = getattr(sys.stdout, "buffer", None)
     # JSON for a program: files come out of the pipeline already rendered, as UTF-8 bytes.
     as_bytes = fmt == "json" and buffer is not None and not sys.stdout.isatty()
-    with _lean_gc():
-        result = lint_paths(paths, config, inputs, rendered=as_bytes)
-        if as_bytes:
-            from pgwarden.report.json_out import json_document
+    result = lint_paths(paths, config, inputs, rendered=as_bytes)
+    if as_bytes:
+        from pgwarden.report.json_out import json_document
 
-            pieces = json_document(result)
-            sys.stdout.flush()
-            assert buffer is not None
-            buffer.flush()
-            _write_out(buffer, pieces)
-        elif keep is None:
-            render(result, fmt, sys.stdout)
-        else:
-            buf = _Capture(sys.stdout)
-            render(result, fmt, buf)
-            text = buf.getvalue()
-            sys.stdout.write(text)
-        errors = [str(err) for err in result.errors]
-        code = result.exit_code
-        # Freed now, by reference counts: once the collector's thresholds are back, its
-        # next full pass would walk every object of the results first (~25 ms on a corpus).
-        del result, inputs
+        pieces = json_document(result)
+        sys.stdout.flush()
+        assert buffer is not None
+        buffer.flush()
+        _write_out(buffer, pieces)
+    elif keep is None:
+        render(result, fmt, sys.stdout)
+    else:
+        buf = _Capture(sys.stdout)
+        render(result, fmt, buf)
+        text = buf.getvalue()
+        sys.stdout.write(text)
+    errors = [str(err) for err in result.errors]
+    code = result.exit_code
+    # Freed now, by reference counts: once the collector's thresholds are back, its next
+    # full pass would walk every object of the results first (~25 ms on a corpus).
+    del result, inputs
     for err in errors:
         print(err, file=sys.stderr)
     if keep is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import importlib.util
 import sys
@@ -10,6 +11,12 @@ from collections.abc import Collection, Sequence
 
 from pgwarden import __version__
 from pgwarden.errors import PgwardenError
+
+# Starting up imports ~100k objects that live as long as the process: the cycle collector,
+# run every 700 new objects, walked them ~40 times (~4 ms of every start). Commands get the
+# usual thresholds back (main), lint its own (cli/lint.py).
+_THRESHOLDS = gc.get_threshold()
+gc.set_threshold(100_000, 50, 1000)
 
 # Command modules under pgwarden.cli, in help order. Each has register(subparsers).
 COMMANDS = (
@@ -67,6 +74,7 @@ def _parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser_for(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    gc.set_threshold(*_THRESHOLDS)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

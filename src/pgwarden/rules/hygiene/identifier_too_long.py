@@ -62,7 +62,12 @@ class IdentifierTooLong(Rule):
 
     def check(self, a: Analysed, ctx: FileContext) -> list[Finding]:  # see unknown-statement
         text = a.stmt.text
-        if not _candidate(text):
+        memo = ctx.memo
+        maybe = memo.get(self.name)
+        if maybe is None:  # once per file: most files hold no long run at all
+            texts = [st.text for st in ctx.parsed.statements]
+            maybe = memo[self.name] = _candidate("\n".join(texts))
+        if not maybe or not _candidate(text):
             return []
         from pglast import parser
 
