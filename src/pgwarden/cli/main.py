@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from pgwarden import __version__
 from pgwarden.errors import PgwardenError
@@ -34,19 +35,63 @@ COMMANDS = (
 )
 
 
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it ($COLUMNS, then stdout's
+    terminal, else 80), without importing shutil (and the compression modules it imports)."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, its width asked once: argparse makes one per add_argument (to
+    check the argument), each importing shutil to measure the terminal."""
+
+    _width: int  # argparse's own attribute, set by HelpFormatter.__init__
+    width: int | None = None
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            if _Formatter.width is None:
+                _Formatter.width = _columns()
+            width = _Formatter.width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kw)
+
+
 def build_parser() -> argparse.ArgumentParser:
     return _build(None)[0]
 
 
 def _build(only: str | None) -> tuple[argparse.ArgumentParser, Collection[str]]:
     """The parser (with `only`: just that command module's subcommands) and its commands."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pgwarden",
         description="Keep PostgreSQL schema migrations from taking production down.",
     )
     parser.add_argument("--version", action="version", version=f"pgwarden {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS if only is None else (only,):
         modname = f"pgwarden.cli.{name}"
         if importlib.util.find_spec(modname) is None:
