@@ -1,5 +1,6 @@
 -- Empty the scratch database between statement forms: every user schema goes with everything
--- in it (tables, types, functions, statistics), then publications; public comes back empty.
+-- in it (tables, types, functions, statistics), then publications and foreign-data wrappers
+-- (with their servers); public comes back empty.
 DO $$
 DECLARE r record;
 BEGIN
@@ -11,6 +12,9 @@ BEGIN
   END LOOP;
   FOR r IN SELECT pubname FROM pg_publication LOOP
     EXECUTE format('DROP PUBLICATION %I', r.pubname);
+  END LOOP;
+  FOR r IN SELECT fdwname FROM pg_foreign_data_wrapper LOOP
+    EXECUTE format('DROP FOREIGN DATA WRAPPER %I CASCADE', r.fdwname);
   END LOOP;
 END $$;
 CREATE SCHEMA public;

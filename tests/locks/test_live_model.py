@@ -37,7 +37,8 @@ XACT_SCANS = (HERE / "xact_scans.sql").read_text()
 RESET = (HERE / "reset.sql").read_text()
 
 FORMS = all_forms()
-RELKINDS = {"r", "p", "v", "m", "S"}  # compared always: tables, partitioned, views, sequences
+# Compared always: tables, partitioned tables, views, materialized views, sequences, foreign tables
+RELKINDS = {"r", "p", "v", "m", "S", "f"}
 INDEX_KINDS = {"i", "I"}  # compared when the model names the index
 STORAGE_KINDS = {"r", "m"}  # a new relfilenode here is a rewrite (or TRUNCATE)
 LOCKABLE = {"r", "p", "v"}  # what LOCK TABLE accepts

@@ -218,12 +218,17 @@ def _add_constraint_index(cat: Catalog, table: Table, con: Constraint) -> None:
                 table.columns[c].not_null = True
 
 
+@applies("CreateForeignTableStmt")
+def _create_foreign(node: Any, cat: Catalog, new: bool) -> None:
+    _create(node.base, cat, new, foreign=True)
+
+
 @applies("CreateStmt")
-def _create(node: Any, cat: Catalog, new: bool) -> None:
+def _create(node: Any, cat: Catalog, new: bool, foreign: bool = False) -> None:
     name = qname(node.relation)
     if node.if_not_exists and name in cat.tables:
         return
-    kind = "partitioned" if node.partspec is not None else "table"
+    kind = "foreign" if foreign else "partitioned" if node.partspec is not None else "table"
     t = Table(name, kind, new=new, unlogged=node.relation.relpersistence == "u")
     t.tablespace = node.tablespacename or cat.default_tablespace
     t.access_method = node.accessMethod
@@ -263,8 +268,8 @@ def _create(node: Any, cat: Catalog, new: bool) -> None:
         _add_constraint_index(cat, t, con)
     cat.tables[name] = t
     _own_sequences(cat, t, new)
-    if node.partbound is not None and t.parent is not None:
-        _inherit_indexes(cat, t.parent, t)
+    if node.partbound is not None and t.parent is not None and not foreign:
+        _inherit_indexes(cat, t.parent, t)  # (a foreign partition gets no index copies)
 
 
 def _in_creation_order(cons: list[Constraint]) -> list[Constraint]:

@@ -324,6 +324,29 @@ def opaque(node: Any, ctx: Context) -> Effect:
     )
 
 
+# ALTER EXTENSION ... ADD/DROP of a relation: membership only, with the relation opened
+# SHARE UPDATE EXCLUSIVE like other catalog-only changes to it.
+_MEMBER_RELATIONS = {
+    "OBJECT_TABLE": "table",
+    "OBJECT_VIEW": "view",
+    "OBJECT_MATVIEW": "matview",
+    "OBJECT_SEQUENCE": "sequence",
+    "OBJECT_FOREIGN_TABLE": "foreign table",
+}
+
+
+@handles("AlterExtensionContentsStmt")
+def alter_extension_contents(node: Any, ctx: Context) -> Effect:
+    verb = "ADD" if node.action > 0 else "DROP"
+    eff = Effect(kind=f"ALTER EXTENSION ... {verb}")
+    what = _MEMBER_RELATIONS.get(enum_name(node.objtype))
+    if what is not None:
+        name = list_qname(node.object)
+        reason = f"{what} {'added to' if verb == 'ADD' else 'dropped from'} an extension"
+        ctx.lock(eff, name, M.ShareUpdateExclusiveLock, reason, recurse=False)
+    return eff
+
+
 @handles("TransactionStmt")
 def transaction(node: Any, ctx: Context) -> Effect:
     return Effect(kind=enum_name(node.kind).removeprefix("TRANS_STMT_"))
@@ -354,7 +377,6 @@ _HARMLESS = {
     "ListenStmt": "LISTEN",
     "DiscardStmt": "DISCARD",
     "CheckPointStmt": "CHECKPOINT",
-    "CreateForeignTableStmt": "CREATE FOREIGN TABLE",
     "CreateFdwStmt": "CREATE FOREIGN DATA WRAPPER",
     "CreateForeignServerStmt": "CREATE SERVER",
     "CreateUserMappingStmt": "CREATE USER MAPPING",

@@ -64,6 +64,15 @@ def create_table(node: Any, ctx: Context) -> Effect:
     return eff
 
 
+@handles("CreateForeignTableStmt")
+def create_foreign_table(node: Any, ctx: Context) -> Effect:
+    """Locks like CREATE TABLE: a foreign partition locks its parent ACCESS EXCLUSIVE, a
+    foreign table inheriting a parent locks it SHARE UPDATE EXCLUSIVE."""
+    eff = create_table(node.base, ctx)
+    eff.kind = eff.kind.replace("CREATE TABLE", "CREATE FOREIGN TABLE")
+    return eff
+
+
 def _is_default(ctx: Context, name: QualifiedName) -> bool:
     t = ctx.table(name)
     return bool(t and t.default_partition)

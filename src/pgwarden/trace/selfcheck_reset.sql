@@ -1,5 +1,6 @@
 -- Between self-check forms: drop everything a form's setup or statement may have created
--- (schemas with their contents, publications, event triggers), keeping the database.
+-- (schemas with their contents, publications, event triggers, foreign-data wrappers with
+-- their servers), keeping the database.
 DO $$
 DECLARE
     r record;
@@ -16,6 +17,9 @@ BEGIN
     END LOOP;
     FOR r IN SELECT evtname FROM pg_event_trigger LOOP
         EXECUTE format('DROP EVENT TRIGGER %I', r.evtname);
+    END LOOP;
+    FOR r IN SELECT fdwname FROM pg_foreign_data_wrapper LOOP
+        EXECUTE format('DROP FOREIGN DATA WRAPPER %I CASCADE', r.fdwname);
     END LOOP;
 END
 $$;

@@ -62,6 +62,10 @@ CREATE TABLE em (id int, m mood);
 INSERT INTO em VALUES (1, 'ok');
 """
 VC = T + "CREATE VIEW vc AS SELECT * FROM t WHERE a > 0 WITH CHECK OPTION;\n"
+# A foreign-data wrapper without a handler is enough to create foreign tables (not to read them).
+FDW = "CREATE FOREIGN DATA WRAPPER dummy;\nCREATE SERVER srv FOREIGN DATA WRAPPER dummy;\n"
+FT = FDW + "CREATE FOREIGN TABLE ft (a int, b text) SERVER srv;\n"
+HSTORE = T + "CREATE EXTENSION hstore;\n"
 P_STMT = (
     P + FN + "CREATE TRIGGER p_st AFTER INSERT ON p FOR EACH STATEMENT EXECUTE FUNCTION trg_fn();\n"
 )
@@ -391,4 +395,40 @@ FORMS = [
     # Maintenance.
     _f("vacuum-analyze-verbose", "VACUUM (ANALYZE, VERBOSE) t", T, _MAINT),
     _f("analyze-column", "ANALYZE t (a)", T, _MAINT),
+    # Foreign tables: a foreign partition or child locks its parent as CREATE TABLE does.
+    _f("create-foreign-table", "CREATE FOREIGN TABLE ft2 (a int) SERVER srv", FDW, _CREATE),
+    _f(
+        "create-foreign-table-partition",
+        "CREATE FOREIGN TABLE pf PARTITION OF p FOR VALUES FROM (20) TO (30) SERVER srv",
+        P + FDW,
+        _TREE,
+    ),
+    _f(
+        "create-foreign-table-inherits",
+        "CREATE FOREIGN TABLE fk () INHERITS (par) SERVER srv",
+        INH + FDW,
+        _TREE,
+    ),
+    _f("drop-foreign-table", "DROP FOREIGN TABLE ft", FT, _CREATE),
+    _f("alter-foreign-table-add-column", "ALTER FOREIGN TABLE ft ADD COLUMN c int", FT, _TBL),
+    _f("alter-foreign-table-drop-column", "ALTER FOREIGN TABLE ft DROP COLUMN b", FT, _TBL),
+    _f(
+        "alter-foreign-table-type",
+        "ALTER FOREIGN TABLE ft ALTER COLUMN a TYPE bigint",
+        FT,
+        _TBL,
+    ),
+    _f("alter-foreign-table-options", "ALTER FOREIGN TABLE ft OPTIONS (ADD x 'y')", FT, _TBL),
+    _f("alter-foreign-table-rename", "ALTER FOREIGN TABLE ft RENAME TO ft3", FT, _TBL),
+    _f("comment-on-foreign-table", "COMMENT ON FOREIGN TABLE ft IS 'x'", FT, _OBJ),
+    # Extensions: their scripts create new objects; membership changes open the relation.
+    _f("create-extension", "CREATE EXTENSION hstore", T, _TYPES),
+    _f("drop-extension", "DROP EXTENSION hstore", HSTORE, _TYPES),
+    _f("alter-extension-add-table", "ALTER EXTENSION hstore ADD TABLE t", HSTORE, _TYPES),
+    _f(
+        "alter-extension-drop-table",
+        "ALTER EXTENSION hstore DROP TABLE t",
+        HSTORE + "ALTER EXTENSION hstore ADD TABLE t;\n",
+        _TYPES,
+    ),
 ]
