@@ -218,13 +218,17 @@ def _add_constraint_index(cat: Catalog, table: Table, con: Constraint) -> None:
                 table.columns[c].not_null = True
 
 
+@applies("CreateStmt")
+def _create(node: Any, cat: Catalog, new: bool) -> None:
+    _create_relation(node, cat, new, foreign=False)
+
+
 @applies("CreateForeignTableStmt")
 def _create_foreign(node: Any, cat: Catalog, new: bool) -> None:
-    _create(node.base, cat, new, foreign=True)
+    _create_relation(node.base, cat, new, foreign=True)
 
 
-@applies("CreateStmt")
-def _create(node: Any, cat: Catalog, new: bool, foreign: bool = False) -> None:
+def _create_relation(node: Any, cat: Catalog, new: bool, foreign: bool) -> None:
     name = qname(node.relation)
     if node.if_not_exists and name in cat.tables:
         return
