@@ -220,10 +220,8 @@ class _TooLarge(Exception):
         self.size = size
 
 
-def _parse_deep_safe(sql: str) -> tuple[Any, ...]:
-    """Parse `sql`; long texts on a thread whose stack fits any chain they can hold."""
-    if len(sql) <= _THREAD_ABOVE:
-        return _raw_parse(sql)
+def _check_statement_sizes(sql: str) -> None:
+    """Raise _TooLarge for the first statement over MAX_STATEMENT characters."""
     from pglast import parser
 
     try:
@@ -233,6 +231,14 @@ def _parse_deep_safe(sql: str) -> tuple[Any, ...]:
     for sl in slices:
         if sl.stop - sl.start > MAX_STATEMENT:
             raise _TooLarge(sl.start, sl.stop - sl.start)
+
+
+def _parse_deep_safe(sql: str) -> tuple[Any, ...]:
+    """Parse `sql`; long texts on a thread whose stack fits any chain they can hold."""
+    if len(sql) <= _THREAD_ABOVE:
+        return _raw_parse(sql)
+    if len(sql) > MAX_STATEMENT:  # only then can one statement be too long (scanning the
+        _check_statement_sizes(sql)  # text costs about as much as parsing it)
     box: dict[str, Any] = {}
 
     def work() -> None:
