@@ -23,6 +23,7 @@ _LONG_RUN = b"a" * (MAX_BYTES + 1)
 _LONG_QUOTED = re.compile(rb'"(?:[^"]|""){64}')
 # What can hold a `"` that opens no identifier (a literal, a comment), or escape one (`""`).
 _UNPAIRED = (b"'", b"$", b"--", b"/*", b'""')
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 _UESCAPE = re.compile(r"\\(?:\+([0-9A-Fa-f]{6})|([0-9A-Fa-f]{4}))")
 
 
@@ -78,9 +79,12 @@ class IdentifierTooLong(Rule):
         found: list[Finding] = []
         seen: set[str] = set()
         for tok in tokens:
-            if tok.name not in ("IDENT", "UIDENT"):
-                continue
-            ident = _identifier(text[tok.start : tok.end + 1], tok.name == "UIDENT")
+            if tok.name not in ("IDENT", "UIDENT") or tok.end - tok.start < MAX_BYTES // 4:
+                continue  # 15 characters or fewer are at most 60 bytes, quotes included
+            raw = text[tok.start : tok.end + 1]
+            if len(raw.encode("utf-8", "surrogatepass")) <= MAX_BYTES:
+                continue  # the name is never longer than its token (escapes shrink)
+            ident = _identifier(raw, tok.name == "UIDENT")
             size = len(ident.encode("utf-8"))
             if size <= MAX_BYTES or ident in seen:
                 continue
@@ -125,7 +129,7 @@ def _identifier(raw: str, unicode_escapes: bool) -> str:
     if raw.startswith('"'):
         return raw[1:-1].replace('""', '"')
     # PostgreSQL folds only ASCII letters of unquoted names (downcase_identifier).
-    return "".join(c.lower() if "A" <= c <= "Z" else c for c in raw)
+    return raw.translate(_ASCII_LOWER)
 
 
 def _position(a: Analysed, text: str, offset: int) -> tuple[int, int]:

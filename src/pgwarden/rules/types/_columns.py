@@ -39,56 +39,57 @@ class ColumnType:
         return f"{self.table}.{self.column}"
 
 
-# [node, its column types, their type names]: seven rules ask about each statement
-_LAST: list[Any] = [None, (), frozenset()]
+# [node, its column types (None: not built yet), their type names]: eight rules ask about
+# each statement, and most only need the names (the statement declares none of their types).
+_LAST: list[Any] = [None, None, frozenset()]
 
 
 def column_types(node: Any) -> tuple[ColumnType, ...]:
     """Every column type a CREATE TABLE or ALTER TABLE statement declares."""
-    if _LAST[0] is not node:  # holding the node keeps its id from being reused
-        found = tuple(_column_types(node))
-        _LAST[:] = [node, found, frozenset(ct.type_name for ct in found)]
-    types: tuple[ColumnType, ...] = _LAST[1]
+    if _LAST[0] is not node:
+        declared_type_names(node)
+    types: tuple[ColumnType, ...] | None = _LAST[1]
+    if types is None:
+        types = _LAST[1] = tuple(_column(*d) for d in _declarations(node))
     return types
 
 
 def declared_type_names(node: Any) -> frozenset[str]:
     """The canonical type names among column_types(node)."""
-    column_types(node)
-    names: frozenset[str] = _LAST[2]
-    return names
+    if _LAST[0] is not node:  # holding the node keeps its id from being reused
+        names = frozenset(type_name(d[2].typeName)[0] for d in _declarations(node))
+        _LAST[:] = [node, None, names]
+    found: frozenset[str] = _LAST[2]
+    return found
 
 
-def _column_types(node: Any) -> Iterator[ColumnType]:
+def _declarations(node: Any) -> Iterator[tuple[QualifiedName, str, Any, str]]:
+    """(table, column, ColumnDef, how) of each column the statement gives a type."""
     kind = type(node).__name__
     if kind == "CreateStmt":
         table = qname(node.relation)
         for elt in node.tableElts or ():
-            if type(elt).__name__ == "ColumnDef":
-                ct = _column(table, elt.colname, elt, "CREATE TABLE")
-                if ct is not None:
-                    yield ct
+            if type(elt).__name__ == "ColumnDef" and elt.colname and elt.typeName is not None:
+                # (PARTITION OF ... (col WITH OPTIONS ...) declares no type)
+                yield table, str(elt.colname), elt, "CREATE TABLE"
     elif kind == "AlterTableStmt" and enum_name(node.objtype) == "OBJECT_TABLE":
         table = qname(node.relation)
         for cmd in node.cmds or ():
-            sub = enum_name(cmd.subtype)
-            if sub == "AT_AddColumn" and cmd.def_ is not None:
-                ct = _column(table, cmd.def_.colname, cmd.def_, "ADD COLUMN")
-            elif sub == "AT_AlterColumnType" and cmd.def_ is not None:
-                ct = _column(table, cmd.name, cmd.def_, "ALTER COLUMN TYPE")
-            else:
+            cd = cmd.def_
+            if cd is None or getattr(cd, "typeName", None) is None:
                 continue
-            if ct is not None:
-                yield ct
+            sub = enum_name(cmd.subtype)
+            if sub == "AT_AddColumn" and cd.colname:
+                yield table, str(cd.colname), cd, "ADD COLUMN"
+            elif sub == "AT_AlterColumnType" and cmd.name:
+                yield table, str(cmd.name), cd, "ALTER COLUMN TYPE"
 
 
-def _column(table: QualifiedName, name: Any, cd: Any, how: str) -> ColumnType | None:
-    tn = getattr(cd, "typeName", None)
-    if tn is None or not name:  # PARTITION OF ... (col WITH OPTIONS ...) declares no type
-        return None
+def _column(table: QualifiedName, name: str, cd: Any, how: str) -> ColumnType:
+    tn = cd.typeName
     written = tuple(s.sval for s in tn.names or () if hasattr(s, "sval"))
     canonical, mods, array = type_name(tn)
-    return ColumnType(table, str(name), canonical, mods, array, written, how)
+    return ColumnType(table, name, canonical, mods, array, written, how)
 
 
 class ColumnTypeRule(Rule):
