@@ -329,17 +329,18 @@ def lint_parsed(
     by_line: dict[tuple[int, int], StatementOut] = {}
     for a in session.statements:
         e = a.effect
+        # Most of these lists are empty: a comprehension is a function call on Python 3.11.
         so = StatementOut(
             a.line,
             a.column,
             a.stmt.end_line,
             a.stmt.text,
             e.kind,
-            [lock_out(lk) for lk in e.locks],
-            [lock_out(lk) for lk in a.held_before.values()],
-            [str(r) for r in e.rewrites],
-            [str(r) for r in e.index_rebuilds],
-            [str(r) for r in e.scans],
+            [lock_out(lk) for lk in e.locks] if e.locks else [],
+            [lock_out(lk) for lk in a.held_before.values()] if a.held_before else [],
+            [str(r) for r in e.rewrites] if e.rewrites else [],
+            [str(r) for r in e.index_rebuilds] if e.index_rebuilds else [],
+            [str(r) for r in e.scans] if e.scans else [],
             e.transactional,
             a.in_transaction,
             e.unknown,
