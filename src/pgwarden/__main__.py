@@ -1,5 +1,5 @@
 """`python -m pgwarden` runs the CLI."""
 
-from pgwarden.cli.main import main
+from pgwarden.cli.main import entry
 
-raise SystemExit(main())
+entry()

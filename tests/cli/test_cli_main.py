@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +46,33 @@ def test_unknown_command_exits_2_listing_commands(capsys: pytest.CaptureFixture[
         main.main(["lnt"])
     assert exc.value.code == 2
     assert "invalid choice: 'lnt' (choose from 'lint', 'explain'" in capsys.readouterr().err
+
+
+_LINTED = """CREATE TABLE t (id int);
+ALTER TABLE t ADD COLUMN n int NOT NULL;
+CREATE INDEX t_n ON t (n);
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_the_process_ends_with_the_whole_output_and_the_exit_code(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`pgwarden lint` ends its process without the interpreter's teardown (entry): what
+    it printed through a pipe, and its exit code, are those of the command run in-process."""
+    sql = tmp_path / "m.sql"
+    sql.write_text(_LINTED * 200)  # output larger than any pipe or stdio buffer
+    argv = ["lint", "--no-cache", "--format", fmt, str(sql)]
+    code = main.main(argv)
+    expected = capsys.readouterr().out
+    proc = subprocess.run(
+        [sys.executable, "-m", "pgwarden", *argv], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == code
+    assert proc.stdout == expected
+    assert len(expected) > 65536
+
+
+def test_a_command_with_cleanup_to_do_exits_normally() -> None:
+    assert main._main(["rules"])[1] is False
+    assert main._main(["lint", "--no-cache", "-"])[1] is True

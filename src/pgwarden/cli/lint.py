@@ -52,7 +52,8 @@ def register(sub: Any) -> None:
     p.add_argument("--ignore", metavar="R,...", help="skip these rules")
     p.add_argument("--extend-select", metavar="R,...", help="add opt-in rules")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
-    p.set_defaults(func=run)
+    # quick_exit: once its output and cache are written, a lint run leaves nothing to clean up
+    p.set_defaults(func=run, quick_exit=True)
 
 
 def _rules(value: str | None) -> frozenset[str] | None:
