@@ -184,7 +184,7 @@ class ResultCache:
     configuration: lines of `key\tentry` (see encode_entry)."""
 
     def __init__(self, directory: Path, pack_id: str) -> None:
-        self.path = directory / f"v{FORMAT}" / f"{pack_id}.pack"
+        self.path = _pack_file(directory, pack_id)
         self._raw: dict[str, bytes] = {}  # key -> entry, as read
         self._used: dict[str, bytes] = {}  # entries of this run, written back by save()
         self._dirty = False
@@ -193,6 +193,11 @@ class ResultCache:
     @classmethod
     def open(cls, paths: Sequence[str], config: LintConfig) -> ResultCache:
         return cls(cache_dir(), pack_id(paths, config))
+
+    @staticmethod
+    def pack_path(paths: Sequence[str], config: LintConfig) -> Path:
+        """Where `open` reads and writes the pack of these paths and this configuration."""
+        return _pack_file(cache_dir(), pack_id(paths, config))
 
     def _load(self) -> None:
         try:
@@ -256,6 +261,10 @@ class ResultCache:
             _prune(self.path.parent)
         except OSError:
             pass  # a read-only or full disk: the next run is just a cold run
+
+
+def _pack_file(directory: Path, pack: str) -> Path:
+    return directory / f"v{FORMAT}" / f"{pack}.pack"
 
 
 def pack_id(paths: Sequence[str], config: LintConfig) -> str:

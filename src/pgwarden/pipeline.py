@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pgwarden.lint import FileOut, LintResult
     from pgwarden.rules.base import Rule
     from pgwarden.sql import ParsedFile
+    from pgwarden.sql.read_ahead import ReadAhead
 
 
 @dataclass(slots=True)
@@ -86,10 +87,16 @@ class Inputs:
         return not any(isinstance(it.data, ParseFailure) for it in (*self.items, *self.schema))
 
 
-def read_inputs(paths: list[str], config: LintConfig) -> Inputs:
-    """Discover and read the run's files and, with the cache on, chain their keys."""
-    items = [_Item(src, read_bytes(src)) for src in discover(paths)]
-    schema = [_Item(s, read_bytes(s)) for s in discover(list(config.schema), must_exist=True)]
+def read_inputs(paths: list[str], config: LintConfig, ahead: ReadAhead | None = None) -> Inputs:
+    """Discover and read the run's files and, with the cache on, chain their keys; `ahead`:
+    a helper already reading them (sql.read_ahead), whose answer is used if it has one."""
+    read = ahead.result() if ahead is not None else None
+    if read is not None:
+        items = [_Item(src, data) for src, data in read[0]]
+        schema = [_Item(src, data) for src, data in read[1]]
+    else:
+        items = [_Item(src, read_bytes(src)) for src in discover(paths)]
+        schema = [_Item(s, read_bytes(s)) for s in discover(list(config.schema), must_exist=True)]
     inputs = Inputs(items, schema)
     if config.cache:
         from pgwarden.cache import base_key, chain_key

@@ -1,0 +1,80 @@
+"""A helper process reading the run's files gives exactly what reading them here gives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pgwarden.config import LintConfig
+from pgwarden.errors import InputError
+from pgwarden.pipeline import Inputs, read_inputs
+from pgwarden.sql.read_ahead import ReadAhead
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "memfd_create") or (os.cpu_count() or 1) < 2,
+    reason="the helper runs on Linux with two CPUs or more",
+)
+
+
+def _tree(root: Path) -> Path:
+    """Migrations with what reading can meet: text, bytes that are not UTF-8, an empty file,
+    a directory named like a migration, a dangling symlink, a FIFO nobody writes to."""
+    mig = root / "migrations"
+    (mig / "0001_init").mkdir(parents=True)
+    (mig / "0001_init" / "up.sql").write_text("CREATE TABLE t (id int);\n")
+    (mig / "0001_init" / "down.sql").write_text("DROP TABLE t;\n")
+    (mig / "0002_bytes.sql").write_bytes(b"SELECT '\xff';\n")
+    (mig / "0003_empty.sql").write_bytes(b"")
+    (mig / "0004_dir.sql").mkdir()
+    (mig / "0005_gone.sql").symlink_to(mig / "nowhere.sql")
+    os.mkfifo(mig / "0006_fifo.sql")
+    (mig / "0010_later.sql").write_text("ALTER TABLE t ADD COLUMN n int;\n")
+    return mig
+
+
+def _view(inputs: Inputs) -> list[object]:
+    return [
+        (it.source, it.data if isinstance(it.data, bytes) else str(it.data), it.key)
+        for it in (*inputs.items, *inputs.schema)
+    ] + [inputs.key]
+
+
+def test_helper_reads_what_this_process_reads(tmp_path: Path) -> None:
+    mig = _tree(tmp_path)
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE s (id int);\n")
+    paths = [str(mig), str(tmp_path / "missing.sql")]
+    config = LintConfig(schema=(str(schema),))
+    ahead = ReadAhead.start(paths, [str(schema)])
+    assert ahead is not None
+    with_helper = read_inputs(paths, config, ahead)
+    here = read_inputs(paths, config)
+    assert _view(with_helper) == _view(here)
+    assert len(here.items) == 8  # the seven entries of the tree, and the missing path
+
+
+def test_a_helper_that_fails_leaves_the_reading_here(tmp_path: Path) -> None:
+    mig = _tree(tmp_path)
+    paths, schema = [str(mig)], [str(tmp_path / "no-such-schema.sql")]
+    ahead = ReadAhead.start(paths, schema)
+    assert ahead is not None
+    assert ahead.result() is None  # the helper stopped at the missing schema file
+    with pytest.raises(InputError, match=r"no-such-schema\.sql"):
+        read_inputs(paths, LintConfig(schema=tuple(schema)), ReadAhead.start(paths, schema))
+
+
+@pytest.mark.parametrize("case", ["stdin", "files only", "one job"])
+def test_no_helper_where_it_cannot_pay_off(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mig = _tree(tmp_path)
+    paths = {
+        "stdin": [str(mig), "-"],
+        "files only": [str(mig / "0010_later.sql")],
+        "one job": [str(mig)],
+    }[case]
+    if case == "one job":
+        monkeypatch.setenv("PGWARDEN_JOBS", "1")
+    assert ReadAhead.start(paths, []) is None
