@@ -327,14 +327,19 @@ def lint_parsed(
     plan = _plan(rules)
     used: set[int] = set()
     by_line: dict[tuple[int, int], StatementOut] = {}
+    by_pos: dict[tuple[int, int], Analysed] = {}
+    file_ignores = parsed.file_ignores
+    add_statement = out.statements.append
     for a in session.statements:
         e = a.effect
+        stmt = a.stmt
+        at = (stmt.line, stmt.column)
         # Most of these lists are empty: a comprehension is a function call on Python 3.11.
         so = StatementOut(
-            a.line,
-            a.column,
-            a.stmt.end_line,
-            a.stmt.text,
+            stmt.line,
+            stmt.column,
+            stmt.end_line,
+            stmt.text,
             e.kind,
             [lock_out(lk) for lk in e.locks] if e.locks else [],
             [lock_out(lk) for lk in a.held_before.values()] if a.held_before else [],
@@ -346,14 +351,23 @@ def lint_parsed(
             e.unknown,
             e.note,
         )
-        section = a.stmt.section
+        findings = so.findings
+        section = stmt.section
+        # Nearly every statement: no directive to look at, no section to name.
+        plain = file_ignores is None and not stmt.ignores and not section
         for rule in plan.for_statement(a):
-            for f in rule.check(a, ctx):
+            found = rule.check(a, ctx)
+            if not found:  # most calls find nothing (a generator is always true here)
+                continue
+            if plain:
+                findings.extend(found)
+                continue
+            for f in found:
                 if not _suppressed(f, a, parsed, used):
-                    so.findings.append(_in_section(f, section) if section else f)
-        out.statements.append(so)
-        by_line[(a.line, a.column)] = so
-    by_pos = {(a.line, a.column): a for a in session.statements}
+                    findings.append(_in_section(f, section) if section else f)
+        add_statement(so)
+        by_line[at] = so
+        by_pos[at] = a
     for rule in plan.file_rules:
         for f in rule.check_file(ctx):
             at = by_pos.get((f.line, f.column))
