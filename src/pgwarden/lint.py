@@ -333,7 +333,7 @@ def lint_parsed(
     for a in session.statements:
         e = a.effect
         stmt = a.stmt
-        at = (stmt.line, stmt.column)
+        pos = (stmt.line, stmt.column)
         # Most of these lists are empty: a comprehension is a function call on Python 3.11.
         so = StatementOut(
             stmt.line,
@@ -366,8 +366,8 @@ def lint_parsed(
                 if not _suppressed(f, a, parsed, used):
                     findings.append(_in_section(f, section) if section else f)
         add_statement(so)
-        by_line[at] = so
-        by_pos[at] = a
+        by_line[pos] = so
+        by_pos[pos] = a
     for rule in plan.file_rules:
         for f in rule.check_file(ctx):
             at = by_pos.get((f.line, f.column))
