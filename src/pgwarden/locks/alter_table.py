@@ -143,19 +143,28 @@ def _reloption_mode(cmd: Any) -> M:
     return M.ShareUpdateExclusiveLock
 
 
+_STATEMENT_OF = {  # ALTER TABLE's object type -> the statement as written
+    "OBJECT_INDEX": "ALTER INDEX",
+    "OBJECT_VIEW": "ALTER VIEW",
+    "OBJECT_MATVIEW": "ALTER MATERIALIZED VIEW",
+    "OBJECT_SEQUENCE": "ALTER SEQUENCE",
+    "OBJECT_FOREIGN_TABLE": "ALTER FOREIGN TABLE",
+}
+_RELKIND_OF = {
+    "OBJECT_VIEW": "view",
+    "OBJECT_MATVIEW": "matview",
+    "OBJECT_SEQUENCE": "sequence",
+    "OBJECT_FOREIGN_TABLE": "foreign",
+}
+
+
 @handles("AlterTableStmt")
 def alter_table(node: Any, ctx: Context) -> Effect:
     objtype = enum_name(node.objtype)
     name = qname(node.relation)
     table = ctx.table(name)
     recurse = bool(node.relation.inh)
-    what = {
-        "OBJECT_INDEX": "ALTER INDEX",
-        "OBJECT_VIEW": "ALTER VIEW",
-        "OBJECT_MATVIEW": "ALTER MATERIALIZED VIEW",
-        "OBJECT_SEQUENCE": "ALTER SEQUENCE",
-        "OBJECT_FOREIGN_TABLE": "ALTER FOREIGN TABLE",
-    }.get(objtype, "ALTER TABLE")
+    what = _STATEMENT_OF.get(objtype, "ALTER TABLE")
     eff = Effect(kind=what)
     labels: list[str] = []
     mode = M.AccessShareLock  # on the named relation
@@ -172,12 +181,7 @@ def alter_table(node: Any, ctx: Context) -> Effect:
             child_mode = cm if child_mode is None else max(child_mode, cm)
     if labels:
         eff.kind = f"{what} " + ", ".join(dict.fromkeys(labels))
-    relkind = {
-        "OBJECT_VIEW": "view",
-        "OBJECT_MATVIEW": "matview",
-        "OBJECT_SEQUENCE": "sequence",
-        "OBJECT_FOREIGN_TABLE": "foreign",
-    }.get(objtype)
+    relkind = _RELKIND_OF.get(objtype)
     if child_mode is not None:
         ctx.lock(eff, name, child_mode, eff.kind, recurse=True, relkind=relkind)
     ctx.lock(eff, name, mode, eff.kind, recurse=False, relkind=relkind)

@@ -86,7 +86,11 @@ class Rule:
         return ()
 
     def finding(self, where: Analysed | tuple[int, int], message: str, help: str) -> Finding:
-        line, col = where if isinstance(where, tuple) else (where.line, where.column)
+        if type(where) is tuple:
+            line, col = where
+        else:
+            stmt = where.stmt  # type: ignore[union-attr]
+            line, col = stmt.line, stmt.column
         return Finding(self.name, self.code, self.severity, message, help, line, col)
 
     @classmethod
