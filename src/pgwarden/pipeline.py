@@ -361,18 +361,9 @@ def _plan_split(items: list[_Item], first: int, cached: bool = False) -> int:
 
 
 def _can_fork() -> bool:
-    import sys
-    import threading
+    from pgwarden.sql.read_ahead import can_fork
 
-    if os.environ.get("PGWARDEN_JOBS") == "1":
-        return False
-    # fork() is only safe in a single-threaded process, and pays off with a second CPU.
-    return (
-        sys.platform == "linux"
-        and hasattr(os, "fork")
-        and (os.cpu_count() or 1) > 1
-        and threading.active_count() == 1
-    )
+    return can_fork()
 
 
 class _Worker:

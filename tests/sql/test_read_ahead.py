@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,12 @@ pytestmark = pytest.mark.skipif(
     not hasattr(os, "memfd_create") or (os.cpu_count() or 1) < 2,
     reason="the helper runs on Linux with two CPUs or more",
 )
+
+
+@pytest.fixture
+def one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the CLI runs: pytest's workers may hold threads, which keep the helper off."""
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
 
 
 def _tree(root: Path) -> Path:
@@ -41,6 +48,7 @@ def _view(inputs: Inputs) -> list[object]:
     ] + [inputs.key]
 
 
+@pytest.mark.usefixtures("one_thread")
 def test_helper_reads_what_this_process_reads(tmp_path: Path) -> None:
     mig = _tree(tmp_path)
     schema = tmp_path / "schema.sql"
@@ -55,6 +63,7 @@ def test_helper_reads_what_this_process_reads(tmp_path: Path) -> None:
     assert len(here.items) == 8  # the seven entries of the tree, and the missing path
 
 
+@pytest.mark.usefixtures("one_thread")
 def test_a_helper_that_fails_leaves_the_reading_here(tmp_path: Path) -> None:
     mig = _tree(tmp_path)
     paths, schema = [str(mig)], [str(tmp_path / "no-such-schema.sql")]
@@ -65,6 +74,7 @@ def test_a_helper_that_fails_leaves_the_reading_here(tmp_path: Path) -> None:
         read_inputs(paths, LintConfig(schema=tuple(schema)), ReadAhead.start(paths, schema))
 
 
+@pytest.mark.usefixtures("one_thread")
 @pytest.mark.parametrize("case", ["stdin", "files only", "one job"])
 def test_no_helper_where_it_cannot_pay_off(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -33,19 +33,13 @@ class ReadAhead:
 
     @classmethod
     def start(cls, paths: list[str], schema: list[str]) -> ReadAhead | None:
-        """The helper, when it can pay off: a directory to walk, a second CPU, fork() safe
-        (a single thread), stdin not among the inputs. None otherwise."""
-        import sys
-        import threading
-
+        """The helper, when it can pay off: a directory to walk, stdin not among the inputs,
+        and a second CPU to run on (see can_fork). None otherwise."""
         if (
             "-" in paths
             or not any(os.path.isdir(p) for p in paths)
-            or os.environ.get("PGWARDEN_JOBS") == "1"
-            or sys.platform != "linux"
-            or not hasattr(os, "memfd_create")
-            or (os.cpu_count() or 1) < 2
-            or threading.active_count() != 1
+            or not can_fork()
+            or not hasattr(os, "memfd_create")  # where it answers
         ):
             return None
         try:
@@ -85,6 +79,21 @@ class ReadAhead:
             return None
         finally:
             os.close(self.fd)
+
+
+def can_fork() -> bool:
+    """Whether a lint run may fork helpers: not PGWARDEN_JOBS=1 (one process), Linux, a
+    second CPU for them to pay off, and fork() safe (a single-threaded process)."""
+    import sys
+    import threading
+
+    return (
+        os.environ.get("PGWARDEN_JOBS") != "1"
+        and sys.platform == "linux"
+        and hasattr(os, "fork")
+        and (os.cpu_count() or 1) > 1
+        and threading.active_count() == 1
+    )
 
 
 def _pack(sources: list[SqlSource]) -> list[_Packed]:
