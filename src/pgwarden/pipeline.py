@@ -369,8 +369,8 @@ def _can_fork() -> bool:
 class _Worker:
     """A forked child linting items[split:]; it writes one encoded entry per line to a file.
 
-    A file, not a pipe: the parent only reads once its own share is done, and a child
-    writing into a full pipe would sit blocked for most of the run.
+    A file, not a pipe: the parent reads only between its own files (and then the rest),
+    and a child writing into a full pipe would sit blocked in the meantime.
     """
 
     def __init__(self, pid: int, out: IO[bytes]) -> None:

@@ -39,8 +39,6 @@ COMMANDS = (
 def _columns() -> int:
     """The terminal's width as shutil.get_terminal_size gives it ($COLUMNS, then stdout's
     terminal, else 80), without importing shutil (and the compression modules it imports)."""
-    import os
-
     try:
         columns = int(os.environ.get("COLUMNS", "0"))
     except ValueError:
@@ -57,8 +55,7 @@ class _Formatter(argparse.HelpFormatter):
     """argparse's formatter, its width asked once: argparse makes one per add_argument (to
     check the argument), each importing shutil to measure the terminal."""
 
-    _width: int  # argparse's own attribute, set by HelpFormatter.__init__
-    width: int | None = None
+    width: int | None = None  # the terminal's, once asked
 
     def __init__(
         self,
