@@ -188,7 +188,6 @@ class ResultCache:
         self._raw: dict[str, bytes] = {}  # key -> entry, as read
         self._used: dict[str, bytes] = {}  # entries of this run, written back by save()
         self._dirty = False
-        self.layout: PackLayout | None = None  # where save() put each entry
         self._load()
 
     @classmethod
@@ -251,55 +250,17 @@ class ResultCache:
             tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp")
             try:
                 pieces: list[bytes] = []
-                offsets: dict[int, int] = {}
-                at = 0
                 for key, entry in self._used.items():
-                    name = key.encode()
-                    offsets[id(entry)] = at + len(name) + 1
-                    at += len(name) + len(entry) + 2
-                    pieces += (name, b"\t", entry, b"\n")
+                    pieces += (key.encode(), b"\t", entry, b"\n")
                 with open(tmp, "wb", buffering=0) as fh:
                     write_pieces(fh.fileno(), pieces)  # ~15 MB on a corpus, never joined
-                    st = os.fstat(fh.fileno())
                 os.replace(tmp, self.path)  # readers see the old pack or the new one, whole
-                self.layout = PackLayout(self.path, _identity(st), offsets)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
             _prune(self.path.parent)
         except OSError:
             pass  # a read-only or full disk: the next run is just a cold run
-
-
-@dataclasses.dataclass(slots=True)
-class PackLayout:
-    """Where the pack just written holds each entry of this run (the entries are those of
-    the cache's `_used`, which keeps them, and so their ids, alive): a saved output points
-    into it rather than holding a second copy of every file's JSON (output_cache)."""
-
-    path: Path
-    identity: tuple[int, int, int]  # _identity() of the file as written
-    offsets: dict[int, int]  # id(entry bytes) -> offset of the entry's first byte
-
-    def locate(self, piece: bytes | memoryview) -> tuple[int, int] | None:
-        """(offset, length) in the pack of a piece of output that is a view of an entry's
-        JSON (split_entry's: it runs to the entry's end), else None."""
-        if type(piece) is not memoryview:
-            return None
-        entry = piece.obj
-        at = self.offsets.get(id(entry))
-        if at is None or not isinstance(entry, bytes):
-            return None
-        return at + len(entry) - len(piece), len(piece)
-
-
-def _identity(st: os.stat_result) -> tuple[int, int, int]:
-    """Tells one version of a file from another (a pack is replaced, never edited)."""
-    return st.st_size, st.st_mtime_ns, st.st_ino
-
-
-def pack_identity(fd: int) -> tuple[int, int, int]:
-    return _identity(os.fstat(fd))
 
 
 def _pack_file(directory: Path, pack: str) -> Path:

@@ -18,7 +18,6 @@ from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, discover, parse_so
 from pgwarden.sql.directives import ALL
 
 if TYPE_CHECKING:
-    from pgwarden.cache import PackLayout
     from pgwarden.locks.effects import RelationLock
     from pgwarden.pipeline import Inputs
 
@@ -117,9 +116,6 @@ class LintResult:
     errors: list[ParseFailure] = field(default_factory=list)
     rendered: list[bytes | memoryview] | None = None
     error_findings: int = 0
-    # Where this run's result pack put each file's entry, if it wrote one (cache.PackLayout):
-    # a saved output of `rendered` points into the pack instead of copying it.
-    pack: PackLayout | None = None
 
     @property
     def exit_code(self) -> int:

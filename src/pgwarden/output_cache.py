@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import marshal
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from pgwarden.cache import (
-    FORMAT,
-    PackLayout,
-    cache_dir,
-    digest,
-    fingerprint,
-    pack_id,
-    pack_identity,
-    write_gitignore,
-)
+from pgwarden.cache import FORMAT, cache_dir, digest, fingerprint, pack_id, write_gitignore
 from pgwarden.pieces import write_pieces
 
 if TYPE_CHECKING:
@@ -32,14 +22,12 @@ _OUTPUT_CODE = ("report", "cli/lint.py", "output_cache.py")
 @dataclass(frozen=True, slots=True)
 class SavedOutput:
     """A saved run's exit code and stderr lines; its stdout is `size` bytes of `file`, from
-    where the file is now (open, so that a concurrent run replacing it cannot mix versions),
-    or, when it points into the run's result pack, `pieces` (views of the pack, mapped)."""
+    where the file is now (open, so that a concurrent run replacing it cannot mix versions)."""
 
     exit_code: int
     stderr: tuple[str, ...]
     file: BinaryIO
     size: int
-    pieces: list[bytes | memoryview] | None = None
 
 
 class OutputCache:
@@ -75,38 +63,24 @@ class OutputCache:
             if not isinstance(head, dict) or head.get("key") != self.key:
                 raise ValueError("another run's output")
             size = int(head["size"])
-            code, stderr = int(head["exit_code"]), tuple(map(str, head["stderr"]))
-            if "pack" in head:
-                pieces = _pieces(self.path.parent, head["pack"], fh.read(), size)
-                return SavedOutput(code, stderr, fh, size, pieces)
             if os.fstat(fh.fileno()).st_size - fh.tell() != size:
                 raise ValueError("cut short")
-            return SavedOutput(code, stderr, fh, size)
-        except (OSError, ValueError, TypeError, KeyError, EOFError, IndexError):
+            return SavedOutput(int(head["exit_code"]), tuple(map(str, head["stderr"])), fh, size)
+        except (OSError, ValueError, TypeError, KeyError):
             fh.close()
-            return None  # corrupt, foreign, or its pack has been replaced: a miss
+            return None  # corrupt or foreign: a miss
 
     def put(
-        self,
-        exit_code: int,
-        stderr: Sequence[str],
-        stdout: Sequence[bytes | memoryview],
-        pack: PackLayout | None = None,
+        self, exit_code: int, stderr: Sequence[str], stdout: Sequence[bytes | memoryview]
     ) -> None:
         """Write atomically (`stdout`: its pieces, in order); failures to write are ignored
-        (the next run is a miss). With `pack` (where this run's result pack holds each file's
-        JSON), what the pack holds is saved as a place in it, not a second copy (~15 MB for a
-        large directory): the saved output is only the pieces in between and that list."""
-        head: dict[str, object] = {
+        (the next run is a miss)."""
+        head = {
             "key": self.key,
             "exit_code": exit_code,
             "stderr": list(stderr),
             "size": sum(len(p) for p in stdout),
         }
-        recipe = _recipe(stdout, pack) if pack is not None else None
-        if recipe is not None and pack is not None:
-            head["pack"] = [pack.path.name, *pack.identity]
-            stdout = [marshal.dumps(recipe)]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_gitignore(self.path.parent.parent)
@@ -120,49 +94,3 @@ class OutputCache:
                 raise
         except OSError:
             pass
-
-
-# A saved output that points into the pack: a list of pieces, each bytes of its own or
-# (offset, length) in the pack.
-Recipe = list[bytes | tuple[int, int]]
-
-
-def _recipe(stdout: Sequence[bytes | memoryview], pack: PackLayout) -> Recipe | None:
-    """The output as pieces of its own and places in the pack; None when the pack holds
-    none of it (then the output is saved as it is)."""
-    out: Recipe = []
-    found = False
-    for piece in stdout:
-        place = pack.locate(piece)
-        if place is None:
-            out.append(bytes(piece))
-        else:
-            out.append(place)
-            found = True
-    return out if found else None
-
-
-def _pieces(
-    directory: Path, pack: list[object], recipe: bytes, size: int
-) -> list[bytes | memoryview]:
-    """The output a recipe describes, as views of the pack it names (mapped, not read);
-    ValueError when that pack is no longer the one the recipe was made with."""
-    import mmap
-
-    name, *identity = pack
-    with open(directory / str(name), "rb") as fh:
-        if list(pack_identity(fh.fileno())) != identity:
-            raise ValueError("the pack has been replaced")
-        whole = memoryview(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
-    pieces: list[bytes | memoryview] = []
-    for part in marshal.loads(recipe):
-        if isinstance(part, bytes):
-            pieces.append(part)
-        else:
-            at, length = part
-            if at < 0 or at + length > len(whole):
-                raise ValueError("outside the pack")
-            pieces.append(whole[at : at + length])
-    if sum(len(p) for p in pieces) != size:
-        raise ValueError("cut short")
-    return pieces

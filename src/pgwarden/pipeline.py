@@ -140,7 +140,6 @@ def run(
         cache.save()  # keeps the pack fresh (and drops entries of files no longer there)
     if rendered:
         result.rendered = []
-        result.pack = cache.layout if cache is not None else None
     for it in items:
         _add(result, it)
     return result
@@ -198,9 +197,12 @@ def _store(cache: ResultCache, items: list[_Item]) -> None:
     for it in items:
         if cache.has(it.key):
             continue  # a hit: kept as read
-        _encode(it, False)  # kept: the JSON output splices in these very bytes (see PackLayout)
         if it.encoded is not None:
             cache.put_entry(it.key, it.encoded)
+        elif isinstance(it.out, ParseFailure):
+            cache.put(it.key, (it.out.line, it.out.column, it.out.message))
+        elif it.out is not None:
+            cache.put(it.key, it.out)
     cache.save()
 
 

@@ -149,18 +149,6 @@ def _saved_output(
 
 def _replay(saved: SavedOutput) -> int:
     """Write a saved output: stdout's bytes as saved (copied by the kernel where it can)."""
-    if saved.pieces is not None:  # views of the result pack, and the pieces in between
-        with saved.file:
-            sys.stdout.flush()
-            out: BinaryIO | None = getattr(sys.stdout, "buffer", None)
-            if out is not None:
-                out.flush()
-                _write_out(out, saved.pieces)
-            else:
-                sys.stdout.write(b"".join(saved.pieces).decode(sys.stdout.encoding or "utf-8"))
-        for line in saved.stderr:
-            print(line, file=sys.stderr)
-        return saved.exit_code
     with saved.file as fh:
         sys.stdout.flush()
         buffer: BinaryIO | None = getattr(sys.stdout, "buffer", None)
@@ -305,7 +293,6 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     errors = [str(err) for err in result.errors]
     code = result.exit_code
-    pack = result.pack
     # Freed now, by reference counts: once the collector's thresholds are back, its next
     # full pass would walk every object of the results first (~25 ms on a corpus).
     del result, inputs
@@ -313,8 +300,5 @@ def _run(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
     if keep is not None:
         cache, encoding, on_error = keep
-        if as_bytes:
-            cache.put(code, errors, pieces, pack)
-        else:
-            cache.put(code, errors, [text.encode(encoding, on_error)])
+        cache.put(code, errors, pieces if as_bytes else [text.encode(encoding, on_error)])
     return code
