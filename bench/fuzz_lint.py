@@ -97,7 +97,7 @@ SNIPPETS = [
 
 def load_pool(corpus: Path) -> list[list[str]]:
     """Migration texts, grouped by project in migration order (earlier files give schemas)."""
-    from pgwarden.sql import discover
+    from pgwarden.sql.discover import discover
 
     pool: list[list[str]] = []
     if corpus.is_dir():

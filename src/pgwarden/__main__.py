@@ -1,5 +1,5 @@
 """`python -m pgwarden` runs the CLI."""
 
-from pgwarden.cli.main import entry
+from pgwarden.cli.start import entry
 
 entry()

@@ -14,8 +14,9 @@ from pgwarden.errors import UsageError
 from pgwarden.locks.modes import Blocks, blocks
 from pgwarden.locks.session import Analysed, simulate
 from pgwarden.rules.base import FileContext, Finding, Rule, Severity, all_rules, get_rule
-from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, discover, parse_source
+from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, parse_source
 from pgwarden.sql.directives import ALL
+from pgwarden.sql.discover import discover
 
 if TYPE_CHECKING:
     from pgwarden.locks.effects import RelationLock

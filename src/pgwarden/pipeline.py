@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
-from pgwarden.sql import ParseFailure, SqlSource, discover
+from pgwarden.sql import ParseFailure, SqlSource
 from pgwarden.sql._read import read_bytes
+from pgwarden.sql.discover import discover
 
 if TYPE_CHECKING:
     from pgwarden.cache import ResultCache
@@ -93,9 +94,11 @@ def read_inputs(paths: list[str], config: LintConfig, ahead: ReadAhead | None = 
     read = ahead.result() if ahead is not None else None
     if read is not None:
         items = [_Item(src, data) for src, data in read[0]]
-        schema = [_Item(src, data) for src, data in read[1]]
     else:
         items = [_Item(src, read_bytes(src)) for src in discover(paths)]
+    if read is not None and read[1] is not None:
+        schema = [_Item(src, data) for src, data in read[1]]
+    else:
         schema = [_Item(s, read_bytes(s)) for s in discover(list(config.schema), must_exist=True)]
     inputs = Inputs(items, schema)
     if config.cache:
@@ -361,7 +364,7 @@ def _plan_split(items: list[_Item], first: int, cached: bool = False) -> int:
 
 
 def _can_fork() -> bool:
-    from pgwarden.sql.read_ahead import can_fork
+    from pgwarden.forking import can_fork
 
     return can_fork()
 

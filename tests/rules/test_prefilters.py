@@ -19,7 +19,8 @@ from pgwarden.locks.session import simulate
 from pgwarden.report.json_out import result_dict
 from pgwarden.rules.base import FileContext, Rule, all_rules, doc_sections, sql_block
 from pgwarden.rules.hygiene import identifier_too_long
-from pgwarden.sql import ParsedFile, SqlSource, discover, parse_source
+from pgwarden.sql import ParsedFile, SqlSource, parse_source
+from pgwarden.sql.discover import discover
 
 CORPUS = Path(
     os.environ.get("PGWARDEN_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus")

@@ -53,7 +53,7 @@ def test_flyway_order(tmp_path: Path) -> None:
 
 
 def test_same_order_as_lint(tmp_path: Path) -> None:
-    from pgwarden.sql import discover
+    from pgwarden.sql.discover import discover
 
     names = ["20240102_b.sql", "20240101_a.sql", "3_x.sql", "10_y.sql", "2_z/up.sql"]
     write_migrations(tmp_path, dict.fromkeys(names, "SELECT 1;"))

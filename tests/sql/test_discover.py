@@ -12,7 +12,7 @@ import pytest
 
 from pgwarden.config import LintConfig
 from pgwarden.lint import lint_paths
-from pgwarden.sql import SqlSource, discover, migration_sort_key
+from pgwarden.sql.discover import SqlSource, discover, migration_sort_key
 
 
 def ordered(names: list[str]) -> list[str]:

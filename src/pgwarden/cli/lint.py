@@ -256,10 +256,14 @@ def _run(args: argparse.Namespace) -> int:
     fmt = args.format or "text"
     # Walking directories and reading files is system calls, importing the linter is Python:
     # a helper process does the first while this one does the second (same result either way).
-    # Not when this run's cache exists: it is probably warm, and a warm run imports neither.
-    ahead = None if _has_cache(paths, config) else ReadAhead.start(paths, list(config.schema))
-    if ahead is not None:
-        _import_linter()
+    # The console script started it already if it could tell the paths (cli.start); if not,
+    # it is started here, unless this run's cache exists: a warm run imports no linter.
+    ahead = ReadAhead.take(paths)
+    if not _has_cache(paths, config):
+        if ahead is None:
+            ahead = ReadAhead.start(paths, list(config.schema))
+        if ahead is not None:
+            _import_linter()
     inputs = read_inputs(paths, config, ahead)
     # A warm run whose inputs are all unchanged writes the output it saved, before even
     # importing the parser, the rules or the formatters.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pgwarden.errors import InputError
 from pgwarden.runner.history import HistoryRow
-from pgwarden.sql import discover
+from pgwarden.sql.discover import discover
 
 _FLYWAY = re.compile(r"^([VR])(\d+(?:[._]\d+)*)?__(.*)$", re.IGNORECASE)
 _LEADING_VERSION = re.compile(r"^\d+[-_.]?")

@@ -6,33 +6,45 @@ overlap them (every system call hands the interpreter lock back and forth), a se
 can. The helper sends back what `discover` and `read_bytes` would have returned, as marshal
 data in an anonymous file; anything unexpected (an error, no answer) and the caller reads
 the files itself, so the result is the same with or without the helper.
+
+The console script starts the helper before it imports anything else (`start_early`, from a
+guess at `lint`'s paths, see cli.start); the lint command takes it if it guessed right
+(`take`) and starts one itself otherwise. This module imports nothing heavy at the top.
 """
 
 from __future__ import annotations
 
 import marshal
 import os
-from pathlib import Path
 
-from pgwarden.sql._read import ParseFailure, read_bytes
-from pgwarden.sql.discover import SqlSource, discover
+from pgwarden.forking import can_fork
 
-Read = tuple[
-    list[tuple[SqlSource, bytes | ParseFailure]], list[tuple[SqlSource, bytes | ParseFailure]]
-]
+TYPE_CHECKING = False  # typing's own would import typing (~5 ms) before the helper forks
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+    from pgwarden.sql._read import ParseFailure
+    from pgwarden.sql.discover import SqlSource
+
+    Sources = list[tuple[SqlSource, bytes | ParseFailure]]
+    Read = tuple[Sources, Sources | None]  # the paths' files; the schema files, if read
+
 # One source as marshalled: display, location, whether it is a Path, bytes or a failure.
 _Packed = tuple[str, str | None, bool, bytes | None, tuple[int, int, str] | None]
 
 
 class ReadAhead:
-    """A helper process reading `paths` (and the `--schema` files) for the caller."""
+    """A helper process reading `paths` (and, unless None, the `--schema` files)."""
 
-    def __init__(self, pid: int, fd: int) -> None:
+    _early: ReadAhead | None = None  # started by the console script, not taken yet
+
+    def __init__(self, pid: int, fd: int, paths: list[str]) -> None:
         self.pid = pid
         self.fd = fd
+        self.paths = paths
 
     @classmethod
-    def start(cls, paths: list[str], schema: list[str]) -> ReadAhead | None:
+    def start(cls, paths: list[str], schema: list[str] | None) -> ReadAhead | None:
         """The helper, when it can pay off: a directory to walk, stdin not among the inputs,
         and a second CPU to run on (see can_fork). None otherwise."""
         if (
@@ -52,18 +64,23 @@ class ReadAhead:
             os.close(fd)
             return None
         if pid:
-            return cls(pid, fd)
-        code = 1  # the child: never returns, never runs the parent's cleanup
-        try:
-            data = marshal.dumps((_pack(discover(paths)), _pack(discover(schema, True))))
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            code = 0
-        except BaseException:  # the parent reads the files itself (and reports what failed)
-            pass
-        finally:
-            os._exit(code)
+            return cls(pid, fd, list(paths))
+        _serve(paths, schema, fd)  # the child: never returns
+
+    @classmethod
+    def start_early(cls, paths: list[str]) -> None:
+        """Start the helper for `paths` now, for `take` to find (the schema files are read
+        later, by the caller: which ones the configuration names is not known yet)."""
+        cls._early = cls.start(paths, None)
+
+    @classmethod
+    def take(cls, paths: list[str]) -> ReadAhead | None:
+        """The helper `start_early` started, if it is reading `paths` (stopped if not)."""
+        early, cls._early = cls._early, None
+        if early is not None and early.paths != paths:
+            early.cancel()
+            return None
+        return early
 
     def result(self) -> Read | None:
         """What the helper read (waiting for it), or None if it did not finish its work."""
@@ -74,29 +91,49 @@ class ReadAhead:
             size = os.fstat(self.fd).st_size
             data = os.pread(self.fd, size, 0) if size else b""
             items, schema = marshal.loads(data)
-            return _unpack(items), _unpack(schema)
+            return _unpack(items), None if schema is None else _unpack(schema)
         except (OSError, ValueError, EOFError, TypeError):
             return None
         finally:
             os.close(self.fd)
 
+    def cancel(self) -> None:
+        """Stop the helper (its answer is not wanted) and wait for it to go."""
+        try:
+            os.kill(self.pid, 9)  # SIGKILL: harmless if it has exited already
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
 
-def can_fork() -> bool:
-    """Whether a lint run may fork helpers: not PGWARDEN_JOBS=1 (one process), Linux, a
-    second CPU for them to pay off, and fork() safe (a single-threaded process)."""
-    import sys
-    import threading
 
-    return (
-        os.environ.get("PGWARDEN_JOBS") != "1"
-        and sys.platform == "linux"
-        and hasattr(os, "fork")
-        and (os.cpu_count() or 1) > 1
-        and threading.active_count() == 1
-    )
+def _serve(paths: list[str], schema: list[str] | None, fd: int) -> NoReturn:
+    """The helper's work; ends the process. Its standard streams are let go first: a helper
+    of a run that stopped early must not keep the caller's pipes open."""
+    code = 1
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+        for std in (0, 1, 2):
+            os.dup2(null, std)
+        from pgwarden.sql.discover import discover
+
+        packed = (_pack(discover(paths)), None if schema is None else _pack(discover(schema, True)))
+        view = memoryview(marshal.dumps(packed))
+        while view:
+            view = view[os.write(fd, view) :]
+        code = 0
+    except BaseException:  # the caller reads the files itself (and reports what failed)
+        pass
+    finally:
+        os._exit(code)
 
 
 def _pack(sources: list[SqlSource]) -> list[_Packed]:
+    from pathlib import Path
+
+    from pgwarden.sql._read import ParseFailure, read_bytes
+
     out: list[_Packed] = []
     for src in sources:
         data = read_bytes(src)
@@ -114,8 +151,13 @@ def _pack(sources: list[SqlSource]) -> list[_Packed]:
     return out
 
 
-def _unpack(packed: list[_Packed]) -> list[tuple[SqlSource, bytes | ParseFailure]]:
-    out: list[tuple[SqlSource, bytes | ParseFailure]] = []
+def _unpack(packed: list[_Packed]) -> Sources:
+    from pathlib import Path
+
+    from pgwarden.sql._read import ParseFailure
+    from pgwarden.sql.discover import SqlSource
+
+    out: Sources = []
     for display, loc, is_path, data, failure in packed:
         src = SqlSource(display, Path(loc) if is_path and loc is not None else loc)
         if failure is not None:

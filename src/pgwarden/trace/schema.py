@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from pgwarden.errors import UsageError
-from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, Statement, discover, parse_source
+from pgwarden.sql import ParsedFile, ParseFailure, SqlSource, Statement, parse_source
+from pgwarden.sql.discover import discover
 from pgwarden.sql.nodes import enum_name
 from pgwarden.trace.model import ServerError
 
