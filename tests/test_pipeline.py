@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,44 @@ def test_rendered_json_equals_the_objects(
     res = lint_paths([str(project)], LintConfig(), rendered=True)
     assert as_json(res) == as_json(objects)
     assert res.error_findings == sum(f.error_count() for f in objects.files) > 0
+
+
+@pytest.mark.parametrize("rendered", [False, True])
+def test_the_pack_written_in_the_background_is_the_one_written_here(
+    rendered: bool, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`waits`: the pack comes from a thread, the same bytes, and a later run hits it."""
+    monkeypatch.setenv("PGWARDEN_JOBS", "1")
+    packs = []
+    for background in (False, True):
+        monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / f"cache-{background}"))
+        waits: list[Callable[[], None]] = []
+        result = lint_paths(
+            [str(project)], LintConfig(), rendered=rendered, waits=waits if background else None
+        )
+        assert len(waits) == (1 if background else 0)
+        for wait in waits:
+            wait()
+        (pack,) = (tmp_path / f"cache-{background}").glob("v*/*.pack")
+        packs.append(pack.read_bytes())
+        hits = pipeline.read_inputs([str(project)], LintConfig())
+        pipeline._open_cache([str(project)], LintConfig(), hits.items, rendered)
+        assert all(it.done for it in hits.items)
+        assert result.exit_code == 1
+    assert packs[0] == packs[1]
+
+
+def test_a_failure_writing_in_the_background_reaches_the_caller(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGWARDEN_JOBS", "1")
+    monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / "cache"))
+
+    def broken(self: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(cache_mod.ResultCache, "save", broken)
+    waits: list[Callable[[], None]] = []
+    lint_paths([str(project)], LintConfig(), waits=waits)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        waits[0]()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,18 +171,24 @@ def load_schema(paths: Iterable[str], catalog: Catalog) -> list[ParseFailure]:
 
 
 def lint_paths(
-    paths: list[str], config: LintConfig, inputs: Inputs | None = None, *, rendered: bool = False
+    paths: list[str],
+    config: LintConfig,
+    inputs: Inputs | None = None,
+    *,
+    rendered: bool = False,
+    waits: list[Callable[[], None]] | None = None,
 ) -> LintResult:
     """Lint files/directories/stdin in migration order, sharing one evolving catalog.
 
     Results are cached by content (see pgwarden.cache) unless `config.cache` is off; see
     pgwarden.pipeline for how files, cache and catalog fit together. `inputs`: the files
     as `pipeline.read_inputs(paths, config)` read them, when the caller already did.
-    `rendered`: files as JSON rather than objects (see LintResult).
+    `rendered`: files as JSON rather than objects (see LintResult). `waits`: the cache is
+    written in the background, and what waits for it is appended (see pipeline.run).
     """
     from pgwarden.pipeline import run
 
-    return run(paths, config, inputs, rendered=rendered)
+    return run(paths, config, inputs, rendered=rendered, waits=waits)
 
 
 def lint_text(

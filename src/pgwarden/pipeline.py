@@ -20,6 +20,8 @@ from pgwarden.sql._read import read_bytes
 from pgwarden.sql.discover import discover
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pgwarden.cache import ResultCache
     from pgwarden.catalog import Catalog
     from pgwarden.config import LintConfig
@@ -122,9 +124,13 @@ def run(
     inputs: Inputs | None = None,
     *,
     rendered: bool = False,
+    waits: list[Callable[[], None]] | None = None,
 ) -> LintResult:
     """Lint `paths`; `inputs`: what `read_inputs(paths, config)` returned, if already read;
-    `rendered`: give files as JSON (see lint.LintResult)."""
+    `rendered`: give files as JSON (see lint.LintResult). `waits`: write the result pack on
+    a thread, appending what waits for it (and raises what it raised); the caller writes
+    its output meanwhile (file writes let go of the interpreter lock, so the two overlap:
+    a corpus's pack and output are ~15 MB each)."""
     from pgwarden.lint import LintResult
 
     if inputs is None:
@@ -138,7 +144,10 @@ def run(
         # Schema problems are not cached: a full hit must not hide one, so such a run is not
         # stored (it fails anyway, with exit 2).
         if cache is not None and not result.errors:
-            _store(cache, items)
+            if waits is None:
+                _store(cache, items)
+            else:
+                waits.append(_in_background(_store, cache, items))
     elif cache is not None:
         cache.save()  # keeps the pack fresh (and drops entries of files no longer there)
     if rendered:
@@ -146,6 +155,30 @@ def run(
     for it in items:
         _add(result, it)
     return result
+
+
+def _in_background(work: Callable[..., None], *args: object) -> Callable[[], None]:
+    """Start `work(*args)` on a thread; the function returned waits for it to end and
+    raises what it raised (a thread's own exceptions would only be printed)."""
+    import threading
+
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work(*args)
+        except BaseException as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="pgwarden-store")
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return wait
 
 
 def _add(result: LintResult, it: _Item) -> None:

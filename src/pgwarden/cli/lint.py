@@ -6,7 +6,7 @@ import argparse
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
@@ -279,7 +279,8 @@ def _run(args: argparse.Namespace) -> int:
     buffer: BinaryIO | None = getattr(sys.stdout, "buffer", None)
     # JSON for a program: files come out of the pipeline already rendered, as UTF-8 bytes.
     as_bytes = fmt == "json" and buffer is not None and not sys.stdout.isatty()
-    result = lint_paths(paths, config, inputs, rendered=as_bytes)
+    waits: list[Callable[[], None]] = []  # the result pack, written while we write output
+    result = lint_paths(paths, config, inputs, rendered=as_bytes, waits=waits)
     if as_bytes:
         from pgwarden.report.json_out import json_document
 
@@ -305,4 +306,6 @@ def _run(args: argparse.Namespace) -> int:
     if keep is not None:
         cache, encoding, on_error = keep
         cache.put(code, errors, pieces if as_bytes else [text.encode(encoding, on_error)])
+    for wait in waits:
+        wait()
     return code
