@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -187,3 +188,12 @@ def test_referencing_matches_a_scan(
         else:
             fk_apply(cat, op, table, target)
         fk_agree(cat)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [QualifiedName("public", "t"), QualifiedName("my schema", 'Odd."Name"'), QualifiedName("", "")],
+)
+def test_a_qualified_name_reads_as_its_parts_joined(name: QualifiedName) -> None:
+    """lint.lock_out writes ".".join(name) in place of str(name), skipping a Python call."""
+    assert str(name) == ".".join(name)

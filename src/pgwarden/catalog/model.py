@@ -22,6 +22,7 @@ class QualifiedName(NamedTuple):
     name: str
 
     def __str__(self) -> str:
+        # Hot paths (lint.lock_out) write ".".join(name) for this: keep the two equal.
         return f"{self.schema}.{self.name}"
 
 
