@@ -66,16 +66,18 @@ class Context:
         """Lock a relation; with `recurse` (no ONLY) partitions and, with `children`, also
         inheritance children (what indexes and foreign keys never reach); `per_row`: only
         for each row the statement writes (see RelationLock.per_row)."""
+        # The table is looked up once here (is_new and relkind would each look again:
+        # ~17k locks a corpus).
+        t = self.catalog.tables.get(name) if name else None
         effect.lock(
             name,
             mode,
-            relkind=relkind or self.relkind(name),
-            new=self.is_new(name),
+            relkind=relkind or (t.kind if t is not None else "table"),
+            new=t.new if t is not None else self.is_new(name),
             reason=reason,
             per_row=per_row,
             partition_copy=partition_copy,
         )
-        t = self.catalog.table(name)
         if recurse and t is not None:
             for part in t.partitions:
                 self.lock(

@@ -74,7 +74,7 @@ class LockHeldAcrossStatements(Rule):
                 for lk in a.effect.locks:
                     prev = a.held_before.get(lk.relation)
                     if prev is None or lk.mode > prev.mode:
-                        taken[lk.relation] = a.line
+                        taken[lk.relation] = a.stmt.line  # (a.line: a property call)
 
     def _report(
         self, line: int, col: int, held: list[RelationLock], taken: dict[QualifiedName, int]
