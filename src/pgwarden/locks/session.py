@@ -6,7 +6,6 @@ which locks earlier statements of the same transaction still hold.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pgwarden.catalog import Catalog, QualifiedName
@@ -47,6 +46,8 @@ class Analysed:
 class SessionResult:
     statements: list[Analysed] = field(default_factory=list)
     unterminated_begin: Statement | None = None
+    # iter_transactions' answer, worked out once: four file rules ask for it
+    transactions: list[list[Analysed]] | None = field(default=None, compare=False, repr=False)
 
 
 def _setting(node: object) -> tuple[str, bool, bool] | None:
@@ -167,13 +168,17 @@ def simulate(
     return result
 
 
-def iter_transactions(result: SessionResult) -> Iterator[list[Analysed]]:
-    """Group statements by the transaction they run in."""
-    group: list[Analysed] = []
-    for a in result.statements:
-        if a.tx_statement_index == 0 and group:
-            yield group
-            group = []
-        group.append(a)
-    if group:
-        yield group
+def iter_transactions(result: SessionResult) -> list[list[Analysed]]:
+    """Group statements by the transaction they run in (the groups are shared: read only)."""
+    groups = result.transactions
+    if groups is None:
+        groups = result.transactions = []
+        group: list[Analysed] = []
+        for a in result.statements:
+            if a.tx_statement_index == 0 and group:
+                groups.append(group)
+                group = []
+            group.append(a)
+        if group:
+            groups.append(group)
+    return groups
