@@ -156,3 +156,52 @@ def test_a_failure_writing_in_the_background_reaches_the_caller(
     lint_paths([str(project)], LintConfig(), waits=waits)
     with pytest.raises(RuntimeError, match="disk on fire"):
         waits[0]()
+
+
+class _ClosedPipe:
+    """A stdout whose reader has gone: writes raise BrokenPipeError."""
+
+    def __init__(self) -> None:
+        self.buffer = self
+
+    def write(self, data: object) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        raise OSError("no file descriptor")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_the_pack_is_written_whole_when_the_output_fails(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pack's thread is waited for even when writing the output fails (a closed pipe):
+    the process does not end under it."""
+    from pgwarden.cli import main
+
+    monkeypatch.setenv("PGWARDEN_JOBS", "1")
+    monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    waited: list[bool] = []
+    real = pipeline._in_background
+
+    def tracked(work: Callable[..., None], *args: object) -> Callable[[], None]:
+        wait = real(work, *args)
+
+        def counted() -> None:
+            wait()
+            waited.append(True)
+
+        return counted
+
+    monkeypatch.setattr(pipeline, "_in_background", tracked)
+    assert main.main(["lint", "--format", "json", str(project)]) == 0  # BrokenPipeError
+    assert waited == [True]
+    hits = pipeline.read_inputs([str(project)], LintConfig())
+    pipeline._open_cache([str(project)], LintConfig(), hits.items, True)
+    assert all(it.done for it in hits.items)

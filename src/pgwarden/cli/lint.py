@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import sys
@@ -280,32 +281,38 @@ def _run(args: argparse.Namespace) -> int:
     # JSON for a program: files come out of the pipeline already rendered, as UTF-8 bytes.
     as_bytes = fmt == "json" and buffer is not None and not sys.stdout.isatty()
     waits: list[Callable[[], None]] = []  # the result pack, written while we write output
-    result = lint_paths(paths, config, inputs, rendered=as_bytes, waits=waits)
-    if as_bytes:
-        from pgwarden.report.json_out import json_document
+    try:
+        result = lint_paths(paths, config, inputs, rendered=as_bytes, waits=waits)
+        if as_bytes:
+            from pgwarden.report.json_out import json_document
 
-        pieces = json_document(result)
-        sys.stdout.flush()
-        assert buffer is not None
-        buffer.flush()
-        _write_out(buffer, pieces)
-    elif keep is None:
-        render(result, fmt, sys.stdout)
-    else:
-        buf = _Capture(sys.stdout)
-        render(result, fmt, buf)
-        text = buf.getvalue()
-        sys.stdout.write(text)
-    errors = [str(err) for err in result.errors]
-    code = result.exit_code
-    # Freed now, by reference counts: once the collector's thresholds are back, its next
-    # full pass would walk every object of the results first (~25 ms on a corpus).
-    del result, inputs
-    for err in errors:
-        print(err, file=sys.stderr)
-    if keep is not None:
-        cache, encoding, on_error = keep
-        cache.put(code, errors, pieces if as_bytes else [text.encode(encoding, on_error)])
+            pieces = json_document(result)
+            sys.stdout.flush()
+            assert buffer is not None
+            buffer.flush()
+            _write_out(buffer, pieces)
+        elif keep is None:
+            render(result, fmt, sys.stdout)
+        else:
+            buf = _Capture(sys.stdout)
+            render(result, fmt, buf)
+            text = buf.getvalue()
+            sys.stdout.write(text)
+        errors = [str(err) for err in result.errors]
+        code = result.exit_code
+        # Freed now, by reference counts: once the collector's thresholds are back, its next
+        # full pass would walk every object of the results first (~25 ms on a corpus).
+        del result, inputs
+        for err in errors:
+            print(err, file=sys.stderr)
+        if keep is not None:
+            cache, encoding, on_error = keep
+            cache.put(code, errors, pieces if as_bytes else [text.encode(encoding, on_error)])
+    except BaseException:  # (a closed stdout, an interrupt) the pack is still written whole
+        for wait in waits:
+            with contextlib.suppress(Exception):
+                wait()
+        raise
     for wait in waits:
         wait()
     return code
