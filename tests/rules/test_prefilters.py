@@ -130,7 +130,7 @@ def test_plan_groups_rules_by_filter() -> None:
 
 # identifier-too-long reads tokens only when a cheap pattern says a long one may be there; the
 # pattern must not miss any identifier the rule would report.
-_ALPHABET = ["a", "Z", "_", "$", "9", "é", "ß", "日", "😀", '""', " ", "\\0041", "-"]
+_ALPHABET = ["a", "Z", "_", "$", "9", "é", "ß", "日", "😀", '""', " ", "\\0041", "-", "'"]
 
 
 # The rule first asks whether the file as a whole may hold a long name: files of several
@@ -146,6 +146,13 @@ _CONTEXTS = st.sampled_from(
         "CREATE TABLE {} (id int);",
         'CREATE TABLE "t" ("a" int, {} int, "b" text);',
         "CREATE TABLE t (a text DEFAULT 'say \"hi', {} int);",
+        # Literals among quoted names, a `'` in a name, `''` in a literal: lexed in order.
+        "CREATE TABLE t (a text DEFAULT 'x', {} int, b text DEFAULT 'it''s');",
+        "CREATE TABLE \"it's\" (a text DEFAULT '\"', {} int, \"b\" text DEFAULT '');",
+        # An escaped quote ends no literal: the `"` after it opens no name, and a name
+        # between two such literals is not in one.
+        "CREATE TABLE t (a text DEFAULT E'\\' \"', {} int, \"b\" int);",
+        "SELECT E'a\\'b', 1 AS {}, E'c\\'d';",
         'CREATE TABLE t (a int /* a " */, {} int);',
         'CREATE TABLE t (a int, -- a "\n {} int);',
         'CREATE TABLE t (a text DEFAULT $$ " $$, {} int);',
@@ -159,6 +166,12 @@ _CONTEXTS = st.sampled_from(
 @example(pieces=["日", " "] * 30, quoted="quoted", context='CREATE TABLE "t" ("a" int, {} int);')
 @example(pieces=["a"] * 70, quoted="plain", context=_MANY[0])
 @example(pieces=["ß"] * 40, quoted="quoted", context=_MANY[1])
+@example(pieces=["x", " "] * 35, quoted="quoted", context="SELECT E'a\\'b', 1 AS {}, E'c\\'d';")
+@example(  # quotes in the name: not a literal
+    pieces=["a"] * 20 + ["'"] + ["b"] * 40 + ["'"] + ["c"] * 5,
+    quoted="quoted",
+    context="CREATE TABLE t (a text DEFAULT 'x', {} int, b text DEFAULT 'it''s');",
+)
 @given(
     # Also without `$` and `""`, or nearly every name would hold one (the pre-filter reads
     # names with neither differently).
@@ -202,6 +215,23 @@ def test_identifier_prefilter_misses_nothing(pieces: list[str], quoted: str, con
     finally:
         identifier_too_long._candidate = saved
     assert with_filter == without
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        '-- CreateTable\nCREATE TABLE "User" ("id" TEXT NOT NULL, "role" TEXT DEFAULT \'USER\''
+        " CHECK (role IN ('USER', 'ADMIN', 'OWNER', 'GUEST', 'SUPPORT', 'BILLING')));",
+        'ALTER TABLE "it\'s" ADD COLUMN "x" int; -- the "old" name isn\'t kept\n'
+        'SELECT \'a "b\' AS "c" FROM t WHERE a = 1 AND b = 2 AND c = 3 AND d = 4 AND e = 5'
+        " AND f = 6;",
+        "SELECT 'it''s' AS \"y\", 1 - 2 / 3, \"%s\" -- end" % ("n" * 63),
+        'SELECT "a" / 2 FROM t WHERE a = 1 AND b = 2 AND c = 3 AND d = 4 AND e = 5 AND f = 6;',
+    ],
+)
+def test_identifier_prefilter_skips_common_files(sql: str) -> None:
+    """Quoted names among literals and line comments lex in order: no long name, no scan."""
+    assert not identifier_too_long._candidate(sql)
 
 
 @pytest.mark.parametrize("char", ["a", "é", "日", "😀"])

@@ -21,8 +21,15 @@ _IDENT_BYTES = bytes(
 )
 _LONG_RUN = b"a" * (MAX_BYTES + 1)
 _LONG_QUOTED = re.compile(rb'"(?:[^"]|""){64}')
-# What can hold a `"` that opens no identifier (a literal, a comment), or escape one (`""`).
-_UNPAIRED = (b"'", b"$", b"--", b"/*", b'""')
+_LONG_GAP = re.compile(rb'"[^"]{64}')  # the same where no `""` is
+# Text made of quoted names within the limit, plain literals, line comments and anything
+# else but `$` (a dollar-quoted literal) or `/*` (a block comment, which may nest), lexed
+# left to right: a `'` in a name is part of it, a `"` in a literal or a comment too, `''` in
+# a literal lexes as two literals, and a name may not be followed by `"` (`""` is one
+# character of it). Possessive: a text that is not so fails in linear time.
+_SHORT_NAMES_ONLY = re.compile(
+    rb"""(?:--[^\n]*+|[^"'$/\-]++|-|/(?!\*)|"[^"]{0,%d}"(?!")|'[^']*+')*+""" % MAX_BYTES
+)
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 _UESCAPE = re.compile(r"\\(?:\+([0-9A-Fa-f]{6})|([0-9A-Fa-f]{4}))")
 
@@ -110,11 +117,11 @@ def _candidate(text: str) -> bool:
         return True
     if b'"' not in data:
         return False
-    if any(mark in data for mark in _UNPAIRED):
-        # A `"` may sit in a literal or a comment: any run after a quote may be a name.
-        return _LONG_QUOTED.search(data) is not None
-    # Otherwise quotes pair up in order: the bodies are every other piece between them.
-    return any(len(body) > MAX_BYTES for body in data.split(b'"')[1::2])
+    # A backslash may escape a quote in a literal (E'\''), which lexes differently.
+    if b"\\" not in data and _SHORT_NAMES_ONLY.fullmatch(data) is not None:
+        return False
+    # A `"` may sit in a comment or a literal: any run after a quote may be a name.
+    return (_LONG_QUOTED if b'""' in data else _LONG_GAP).search(data) is not None
 
 
 def _identifier(raw: str, unicode_escapes: bool) -> str:
