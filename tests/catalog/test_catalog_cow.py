@@ -46,6 +46,17 @@ def test_changes_in_a_scratch_copy_do_not_leak() -> None:
     assert "w" in cat.tables[q("p")].columns and "w" not in other.tables[q("p")].columns
 
 
+def test_a_catalog_edits_what_it_made_in_place() -> None:
+    """Tables and indexes a catalog creates are its own: no clone on their first edit."""
+    cat = Catalog()
+    run(cat, SCHEMA)
+    table, index = cat.tables[q("p")], cat.indexes[q("c_p")]
+    run(cat, "ALTER TABLE p ADD COLUMN w int; ALTER INDEX c_p RENAME TO c_p2;")
+    assert cat.tables[q("p")] is table and cat.indexes[q("c_p2")] is index
+    cat.mark_all_existing()
+    assert cat.tables[q("p")] is table
+
+
 def test_reverse_maps_follow_changes() -> None:
     cat = Catalog()
     run(cat, SCHEMA)

@@ -126,7 +126,7 @@ def _own_sequences(cat: Catalog, t: Table, new: bool) -> None:
         if col.sequence == _UNNAMED or (col.identity and col.sequence is None):
             col.sequence = QualifiedName(t.name.schema, f"{t.name.name}_{col.name}_seq"[:63])
         if col.sequence is not None and col.sequence not in cat.tables:
-            seq = Table(col.sequence, "sequence", new=new, owned_by=t.name)
+            seq = cat.own(Table(col.sequence, "sequence", new=new, owned_by=t.name))
             cat.tables[seq.name] = seq
 
 
@@ -210,7 +210,7 @@ def _add_constraint_index(cat: Catalog, table: Table, con: Constraint) -> None:
             constraint=con.kind,
             name_columns=con.index_columns or con.columns,
         )
-        cat.indexes[iname] = idx
+        cat.indexes[iname] = cat.own(idx)
         _index_partitions(cat, table, idx)
     if con.kind == "primary_key":
         for c in con.columns:
@@ -233,7 +233,7 @@ def _create_relation(node: Any, cat: Catalog, new: bool, foreign: bool) -> None:
     if node.if_not_exists and name in cat.tables:
         return
     kind = "foreign" if foreign else "partitioned" if node.partspec is not None else "table"
-    t = Table(name, kind, new=new, unlogged=node.relation.relpersistence == "u")
+    t = cat.own(Table(name, kind, new=new, unlogged=node.relation.relpersistence == "u"))
     t.tablespace = node.tablespacename or cat.default_tablespace
     t.access_method = node.accessMethod
     if node.partspec is not None:
@@ -479,7 +479,7 @@ def _index(node: Any, cat: Catalog, new: bool) -> None:
         node.whereClause is not None,
         name_columns=names,
     )
-    cat.indexes[iname] = idx
+    cat.indexes[iname] = cat.own(idx)
     if t is not None and not only:
         _index_partitions(cat, t, idx)
 
@@ -705,7 +705,7 @@ def _view(node: Any, cat: Catalog, new: bool) -> None:
     name = qname(node.view)
     t = cat.edit_table(name)
     if t is None:
-        t = cat.tables[name] = Table(name, "view", new=new)
+        t = cat.tables[name] = cat.own(Table(name, "view", new=new))
     t.sources = _sources(node.query)
     t.view_query = node.query
 
@@ -715,7 +715,7 @@ def _ctas(node: Any, cat: Catalog, new: bool) -> None:
     name = qname(node.into.rel)
     kind = "matview" if enum_name(node.objtype) == "OBJECT_MATVIEW" else "table"
     if name not in cat.tables:
-        cat.tables[name] = Table(name, kind, new=new)
+        cat.tables[name] = cat.own(Table(name, kind, new=new))
         if kind == "matview":
             cat.tables[name].sources = _sources(node.query)
             cat.tables[name].view_query = node.query
@@ -748,7 +748,7 @@ def _set(node: Any, cat: Catalog, new: bool) -> None:
 @applies("CreateSeqStmt")
 def _seq(node: Any, cat: Catalog, new: bool) -> None:
     name = qname(node.sequence)
-    cat.tables.setdefault(name, Table(name, "sequence", new=new))
+    cat.tables.setdefault(name, cat.own(Table(name, "sequence", new=new)))
 
 
 @applies("CreateEnumStmt")

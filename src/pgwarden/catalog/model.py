@@ -122,6 +122,7 @@ class Table:
 
 
 _T = TypeVar("_T")
+_O = TypeVar("_O", Table, Index)
 
 
 def _shallow(obj: _T) -> _T:
@@ -342,6 +343,12 @@ class Catalog:
         t.owner = self._token
         self.tables[t.name] = t
         return t
+
+    def own(self, obj: _O) -> _O:
+        """A table or index this catalog just made, marked as its own: edits then change it
+        in place (one without an owner is cloned on its first edit, as if shared)."""
+        obj.owner = self._token
+        return obj
 
     def edit_index(self, name: QualifiedName) -> Index | None:
         """The index, safe to change in place (cloned first if another catalog shares it)."""
