@@ -88,6 +88,48 @@ def test_parallel_run_with_a_partial_cache(
     assert as_json(lint_paths([str(project)], LintConfig())) == fresh
 
 
+@pytest.mark.parametrize("rendered", [False, True])
+def test_a_worker_started_early_is_the_one_that_lints(
+    rendered: bool, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`start_early` forks before the keys are hashed (a run without a cache): the run uses
+    that worker, forks no other, and its results are the sequential ones."""
+    expected = sequential(project, monkeypatch)
+    monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / "cache"))
+    parallel(monkeypatch)
+    forks: list[int] = []
+    real = pipeline._fork_worker
+
+    def counted(*args: object, **kw: object) -> object:
+        worker = real(*args, **kw)  # type: ignore[arg-type]
+        forks.append(0 if worker is None else worker.pid)
+        return worker
+
+    monkeypatch.setattr(pipeline, "_fork_worker", counted)
+    config = LintConfig()
+    inputs = pipeline.read_inputs([str(project)], config, keys=False)
+    assert inputs.key is None and not any(it.key for it in inputs.items)
+    early = pipeline.start_early(inputs, config, rendered)
+    assert early.worker is not None and forks == [early.worker.pid]
+    assert 0 < early.split < len(inputs.items)
+    pipeline.chain_keys(inputs, config)
+    assert inputs.key and all(it.key for it in inputs.items)
+    result = lint_paths([str(project)], config, inputs, rendered=rendered, early=early)
+    assert as_json(result) == expected
+    assert len(forks) == 1  # no second worker
+    assert early.worker.reaped
+    # Cached now: an early worker is stopped (the head comes from the cache), and the run
+    # forks its own for what is left, if anything.
+    again = pipeline.read_inputs([str(project)], config, keys=False)
+    stale = pipeline.start_early(again, config, rendered)
+    assert stale.worker is not None
+    pipeline.chain_keys(again, config)
+    assert as_json(lint_paths([str(project)], config, again, rendered=rendered, early=stale)) == (
+        expected
+    )
+    assert stale.worker is None and len(forks) == 2
+
+
 @pytest.mark.parametrize("mode", ["sequential", "parallel"])
 def test_rendered_json_equals_the_objects(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str

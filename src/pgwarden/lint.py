@@ -20,7 +20,7 @@ from pgwarden.sql.discover import discover
 
 if TYPE_CHECKING:
     from pgwarden.locks.effects import RelationLock
-    from pgwarden.pipeline import Inputs
+    from pgwarden.pipeline import EarlyStart, Inputs
 
 _BLOCKS: dict[str, Blocks] = {}  # per mode name: asked once per lock, ~30k times a corpus
 
@@ -177,6 +177,7 @@ def lint_paths(
     *,
     rendered: bool = False,
     waits: list[Callable[[], None]] | None = None,
+    early: EarlyStart | None = None,
 ) -> LintResult:
     """Lint files/directories/stdin in migration order, sharing one evolving catalog.
 
@@ -185,10 +186,11 @@ def lint_paths(
     as `pipeline.read_inputs(paths, config)` read them, when the caller already did.
     `rendered`: files as JSON rather than objects (see LintResult). `waits`: the cache is
     written in the background, and what waits for it is appended (see pipeline.run).
+    `early`: the run's worker, started by `pipeline.start_early` for these inputs.
     """
     from pgwarden.pipeline import run
 
-    return run(paths, config, inputs, rendered=rendered, waits=waits)
+    return run(paths, config, inputs, rendered=rendered, waits=waits, early=early)
 
 
 def lint_text(

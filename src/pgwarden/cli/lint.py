@@ -249,40 +249,51 @@ def _import_linter() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pgwarden.pipeline import read_inputs
+    from pgwarden.pipeline import chain_keys, read_inputs, start_early
     from pgwarden.sql.read_ahead import ReadAhead
 
     config = config_from_args(args)
     paths = args.paths or ["-"]
     fmt = args.format or "text"
+    buffer: BinaryIO | None = getattr(sys.stdout, "buffer", None)
+    # JSON for a program: files come out of the pipeline already rendered, as UTF-8 bytes.
+    as_bytes = fmt == "json" and buffer is not None and not sys.stdout.isatty()
     # Walking directories and reading files is system calls, importing the linter is Python:
     # a helper process does the first while this one does the second (same result either way).
     # The console script started it already if it could tell the paths (cli.start); if not,
     # it is started here, unless this run's cache exists: a warm run imports no linter.
     ahead = ReadAhead.take(paths)
-    if not _has_cache(paths, config):
+    cold = not _has_cache(paths, config)
+    if cold:
         if ahead is None:
             ahead = ReadAhead.start(paths, list(config.schema))
         if ahead is not None:
             _import_linter()
-    inputs = read_inputs(paths, config, ahead)
-    # A warm run whose inputs are all unchanged writes the output it saved, before even
-    # importing the parser, the rules or the formatters.
-    keep = _saved_output(paths, config, inputs, fmt)
-    if keep is not None:
-        saved = keep[0].get()
-        if saved is not None:
-            return _replay(saved)
+    inputs = read_inputs(paths, config, ahead, keys=False)
+    # Without a cache every file is linted: a worker process (if the run is worth one) starts
+    # now, and the keys for the cache and the saved output are hashed while it works.
+    early = start_early(inputs, config, as_bytes) if cold else None
+    try:
+        chain_keys(inputs, config)
+        # A warm run whose inputs are all unchanged writes the output it saved, before even
+        # importing the parser, the rules or the formatters.
+        keep = _saved_output(paths, config, inputs, fmt)
+        saved = keep[0].get() if keep is not None else None
+    except BaseException:
+        if early is not None:
+            early.cancel()
+        raise
+    if saved is not None:
+        if early is not None:
+            early.cancel()
+        return _replay(saved)
 
     from pgwarden.lint import lint_paths
     from pgwarden.report import render
 
-    buffer: BinaryIO | None = getattr(sys.stdout, "buffer", None)
-    # JSON for a program: files come out of the pipeline already rendered, as UTF-8 bytes.
-    as_bytes = fmt == "json" and buffer is not None and not sys.stdout.isatty()
     waits: list[Callable[[], None]] = []  # the result pack, written while we write output
     try:
-        result = lint_paths(paths, config, inputs, rendered=as_bytes, waits=waits)
+        result = lint_paths(paths, config, inputs, rendered=as_bytes, waits=waits, early=early)
         if as_bytes:
             from pgwarden.report.json_out import json_document
 
