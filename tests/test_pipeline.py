@@ -130,6 +130,28 @@ def test_a_worker_started_early_is_the_one_that_lints(
     assert stale.worker is None and len(forks) == 2
 
 
+@pytest.mark.parametrize("rendered", [False, True])
+def test_each_result_is_encoded_once(
+    rendered: bool, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process, a result is encoded once, as it is made, for both the cache and the
+    JSON output (not again for each)."""
+    expected = sequential(project, monkeypatch)
+    monkeypatch.setenv("PGWARDEN_JOBS", "1")
+    monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / "cache"))
+    calls: list[object] = []
+    real = cache_mod.encode_entry
+
+    def counted(entry: object) -> bytes:
+        calls.append(entry)
+        return real(entry)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache_mod, "encode_entry", counted)
+    result = lint_paths([str(project)], LintConfig(), rendered=rendered)
+    assert as_json(result) == expected
+    assert len(calls) == len(pipeline.discover([str(project)]))
+
+
 @pytest.mark.parametrize("mode", ["sequential", "parallel"])
 def test_rendered_json_equals_the_objects(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str

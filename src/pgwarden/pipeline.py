@@ -300,10 +300,11 @@ def _lint_run(
         early = _prepare(items, first, schema, config, rendered)
     rules, catalog, split, worker = early.rules, early.catalog, early.split, early.worker
     result.errors.extend(early.schema_errors)
-    # With a worker, each result is encoded as soon as it is made and the worker's are read
-    # as they come (while it is busy, not after it); as JSON output, the objects are then
-    # dropped: they would pile up, and the garbage collector would walk them all.
-    encode = worker is not None and (config.cache or rendered)
+    # Each result is encoded (for the cache or the JSON output) as soon as it is made, once,
+    # and a worker's are read as they come (while it is busy, not after it); as JSON output,
+    # the objects are then dropped: they would pile up, and the garbage collector would
+    # walk them all.
+    encode = config.cache or rendered
     collector = _Collector(worker, items, split, rendered) if worker is not None else None
     try:
         for it in items[:first]:
@@ -320,6 +321,8 @@ def _lint_run(
                 _replay_item(it, catalog)
             for it in items[done:]:
                 it.out = _lint_one(it, catalog, config, rules)
+                if encode:
+                    _encode(it, rendered)
     finally:
         if worker is not None:
             worker.reap()
