@@ -8,11 +8,14 @@ import pty
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.text import Text
 
 from pgwarden.cli.main import main
 from pgwarden.config import LintConfig
 from pgwarden.lint import LintResult, lint_text
-from pgwarden.report.text import excerpt, write_text
+from pgwarden.report.text import _file_pieces, _plain, excerpt, make_console, write_text
 
 ANSI = "\x1b["
 
@@ -110,3 +113,33 @@ def test_no_color_respected_on_a_terminal(
     text = _on_tty(result)
     assert "error[PW101]" in text
     assert "\x1b[1;31m" not in text and "\x1b[33m" not in text and "\x1b[31m" not in text
+
+
+def _rich_plain(pieces: list[tuple[str, str]]) -> str:
+    out = io.StringIO()
+    make_console(out, color=None).print(Text.assemble(*pieces), end="")
+    return out.getvalue()
+
+
+_PIECE_TEXT = st.text(
+    alphabet=st.sampled_from(list("ab |^\t\n\r\x07\x08\x0b\x0c\x1b中é")), max_size=12
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_PIECE_TEXT, st.sampled_from(["", "bold", "blue", "dim"]))))
+def test_plain_text_is_what_rich_prints(pieces: list[tuple[str, str]]) -> None:
+    """Without colour the text is written without rich: the same characters (control codes
+    stripped, tabs expanded by cell width, wide characters included)."""
+    assert _plain(pieces) == _rich_plain(pieces)
+
+
+def test_plain_findings_with_tabs_and_wide_names_are_what_rich_prints() -> None:
+    sql = 'CREATE INDEX "i\t中x" ON "t\tb" (a);\n\tDROP INDEX "中文\tx\x07";\n'
+    result = lint_text(sql, LintConfig(cache=False))
+    pieces = _file_pieces(result.files[0])
+    assert any("\t" in text for text, _ in pieces)
+    assert _plain(pieces) == _rich_plain(pieces)
+    out = io.StringIO()
+    write_text(result, out)
+    assert out.getvalue().startswith(_rich_plain(pieces))

@@ -10,6 +10,8 @@ from pgwarden.report._paths import is_real_path
 from pgwarden.rules.base import Finding, Severity
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -77,32 +79,67 @@ def excerpt(line: str, column: int) -> tuple[str, int]:
     return shown, caret
 
 
-def _finding(console: Console, path: str, fd: Finding, src: SourceLines) -> None:
-    from rich.text import Text
+_Piece = tuple[str, str]  # text, rich style ("": none)
 
+
+def _finding(add: Callable[[_Piece], None], path: str, fd: Finding, src: SourceLines) -> None:
+    """A finding's lines (each ending in a newline, then a blank one), as styled pieces."""
     style = _STYLE[fd.severity]
-    console.print(
-        Text.assemble(
-            (f"{path}:{fd.line}:{fd.column}:", "bold"),
-            " ",
-            (f"{fd.severity.value}[{fd.code}]", style),
-            " ",
-            fd.message,
-            (f" ({fd.rule})", "dim"),
-        )
-    )
+    add((f"{path}:{fd.line}:{fd.column}:", "bold"))
+    add((" ", ""))
+    add((f"{fd.severity.value}[{fd.code}]", style))
+    add((f" {fd.message}", ""))
+    add((f" ({fd.rule})", "dim"))
+    add(("\n", ""))
     line = src.line(fd.line)
     gutter = len(str(fd.line))
-    bar = (" " * (gutter + 1) + "|", "blue")
+    bar = " " * (gutter + 1) + "|"
     if line is not None and line.strip():
         shown, caret = excerpt(line, fd.column)
-        console.print(Text.assemble(bar))
-        console.print(Text.assemble((f"{fd.line} |", "blue"), " ", shown))
-        console.print(Text.assemble(bar, " " * (caret + 1), ("^", style)))
-    console.print(
-        Text.assemble((" " * (gutter + 1) + "=", "blue"), " ", ("help:", "green"), " ", fd.help)
-    )
-    console.print()
+        add((bar, "blue"))
+        add(("\n", ""))
+        add((f"{fd.line} |", "blue"))
+        add((f" {shown}\n", ""))
+        add((bar, "blue"))
+        add((" " * (caret + 1), ""))
+        add(("^", style))
+        add(("\n", ""))
+    add((" " * (gutter + 1) + "=", "blue"))
+    add((" ", ""))
+    add(("help:", "green"))
+    add((f" {fd.help}\n\n", ""))
+
+
+def _file_pieces(fo: FileOut) -> list[_Piece]:
+    """A file's notices and findings, as styled pieces of text."""
+    pieces: list[_Piece] = []
+    add = pieces.append
+    for ln, col, msg in fo.notices:
+        add((f"{fo.path}:{ln}:{col}: note: {msg}", "dim"))
+        add(("\n", ""))
+    src = SourceLines(fo)
+    for fd in fo.all_findings():
+        _finding(add, fo.path, fd, src)
+    return pieces
+
+
+def _plain(pieces: list[_Piece]) -> str:
+    """What rich prints for `pieces` without colour: control codes stripped, tabs expanded
+    (rich's own way, by cell width), no styles."""
+    from rich.control import strip_control_codes
+
+    text = strip_control_codes("".join(t for t, _ in pieces))
+    if "\t" not in text:
+        return text
+    from rich.text import Text
+
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if "\t" in line:
+            expanded = Text(line)
+            expanded.expand_tabs(8)
+            lines[i] = expanded.plain
+    return "\n".join(lines)
 
 
 def _plural(n: int, word: str) -> str:
@@ -141,12 +178,18 @@ def write_text(result: LintResult, out: TextIO, color: bool | None = None) -> No
     from rich.text import Text
 
     console = make_console(out, color)
+    # Without colour (piped, in CI) the text is written as rich would print it, without rich:
+    # its print costs ~50 us a call and ~2 us a styled piece, and a corpus's 25k findings
+    # took 7 s that way. With colour, one Text per file, printed once.
+    plain = console.color_system is None
     for fo in result.files:
-        src = SourceLines(fo)
-        for ln, col, msg in fo.notices:
-            console.print(Text(f"{fo.path}:{ln}:{col}: note: {msg}", style="dim"))
-        for fd in fo.all_findings():
-            _finding(console, fo.path, fd, src)
+        pieces = _file_pieces(fo)
+        if not pieces:
+            continue
+        if plain:
+            out.write(_plain(pieces))
+        else:
+            console.print(Text.assemble(*pieces), end="")
     # Parse errors go to stderr from the command (every format), so they are only counted here.
     if result.exit_code != 0:
         style = "bold red"
