@@ -9,10 +9,12 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pgwarden.cli.main import main
 from pgwarden.lint import LintResult
-from pgwarden.report.sarif import sarif_dict, write_sarif
+from pgwarden.report.sarif import indented_json, sarif_dict, write_sarif
 from pgwarden.rules.base import all_rules
 
 SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0.json").read_text())
@@ -118,3 +120,23 @@ def test_absolute_paths(result: LintResult, tmp_path: Path) -> None:
     validate(log)
     loc = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert loc == {"uri": (elsewhere / "0001_index.sql").as_uri()}
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.text(st.characters(codec=None, exclude_categories=())),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_indented_json_is_what_json_dumps_writes(value: Any) -> None:
+    """The fast writer's text is json.dumps(indent=2)'s: escapes of control, non-ASCII and
+    astral characters, lone surrogates, integers beyond 64 bits, empty containers."""
+    assert indented_json(value) == json.dumps(value, indent=2)

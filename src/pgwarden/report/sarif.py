@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
@@ -63,17 +64,24 @@ def rule_descriptor(cls: type[Rule]) -> dict[str, Any]:
     }
 
 
-def _location(display: str, line: int, column: int, root: Path) -> dict[str, Any]:
-    region = {"startLine": max(line, 1), "startColumn": max(column, 1)}
-    artifact: dict[str, Any]
+def _artifact(display: str, root: Path) -> dict[str, Any]:
     if not is_real_path(display):
-        artifact = {"description": {"text": display}}
-    else:
-        rel = relative_path(display, root)
-        if Path(rel).is_absolute():  # outside the root: an absolute file URI
-            artifact = {"uri": Path(rel).as_uri()}
-        else:
-            artifact = {"uri": quote(rel), "uriBaseId": SRCROOT}
+        return {"description": {"text": display}}
+    rel = relative_path(display, root)
+    if Path(rel).is_absolute():  # outside the root: an absolute file URI
+        return {"uri": Path(rel).as_uri()}
+    return {"uri": quote(rel), "uriBaseId": SRCROOT}
+
+
+def _location(
+    display: str, line: int, column: int, root: Path, known: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """`known`: artifact locations by display name, computed once per file (a corpus has
+    ~25k findings in 2,600 files; pathlib per finding was a third of the SARIF output)."""
+    artifact = known.get(display)
+    if artifact is None:
+        artifact = known[display] = _artifact(display, root)
+    region = {"startLine": max(line, 1), "startColumn": max(column, 1)}
     return {"physicalLocation": {"artifactLocation": artifact, "region": region}}
 
 
@@ -84,13 +92,14 @@ def sarif_dict(result: LintResult, root: Path | None = None) -> dict[str, Any]:
     index = {cls.code: i for i, cls in enumerate(rules)}
     results: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
+    known: dict[str, dict[str, Any]] = {}
     for fo in result.files:
         for f in fo.all_findings():
             res: dict[str, Any] = {
                 "ruleId": f.code,
                 "level": LEVELS[f.severity],
                 "message": {"text": f"{f.message}\nhelp: {f.help}"},
-                "locations": [_location(fo.path, f.line, f.column, base)],
+                "locations": [_location(fo.path, f.line, f.column, base, known)],
                 "properties": {"rule": f.rule},
             }
             if f.code in index:
@@ -102,7 +111,7 @@ def sarif_dict(result: LintResult, root: Path | None = None) -> dict[str, Any]:
                     "descriptor": {"id": NOTICE, "index": 1},
                     "level": "note",
                     "message": {"text": message},
-                    "locations": [_location(fo.path, line, column, base)],
+                    "locations": [_location(fo.path, line, column, base, known)],
                 }
             )
     for err in result.errors:
@@ -111,7 +120,7 @@ def sarif_dict(result: LintResult, root: Path | None = None) -> dict[str, Any]:
                 "descriptor": {"id": PARSE_ERROR, "index": 0},
                 "level": "error",
                 "message": {"text": err.message},
-                "locations": [_location(err.display, err.line, err.column, base)],
+                "locations": [_location(err.display, err.line, err.column, base, known)],
             }
         )
     run: dict[str, Any] = {
@@ -138,6 +147,22 @@ def sarif_dict(result: LintResult, root: Path | None = None) -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7e]")  # what ensure_ascii escapes (DEL too)
+
+
 def write_sarif(result: LintResult, out: TextIO) -> None:
-    json.dump(sarif_dict(result), out, indent=2)
+    out.write(indented_json(sarif_dict(result)))
     out.write("\n")
+
+
+def indented_json(value: Any) -> str:
+    """The text of `json.dumps(value, indent=2)` (non-ASCII characters escaped), made by
+    orjson (~15x faster on a corpus's 22 MB of SARIF) with the escapes added after."""
+    import orjson
+
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except orjson.JSONEncodeError:  # what orjson refuses (a lone surrogate): the slow way
+        return json.dumps(value, indent=2)
+    # Such characters only occur inside strings: escaped as json escapes them.
+    return _NON_ASCII.sub(lambda m: json.dumps(m.group())[1:-1], text)
