@@ -12,7 +12,7 @@ from pgwarden import pipeline
 from pgwarden.cache import ENV_DIR, ResultCache
 from pgwarden.config import LintConfig
 from pgwarden.lint import LintResult, lint_paths
-from pgwarden.report.json_out import result_dict
+from pgwarden.report.json_out import json_document, result_dict
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 CRATES = CORPUS / "rust-lang__crates.io" / "migrations"
@@ -120,7 +120,7 @@ def test_fileout_round_trips_through_json(tmp_path: Path, cache_dir: Path) -> No
     result = lint_paths([str(mig)], LintConfig(cache=False))
     cache = ResultCache(cache_dir, "roundtrip")
     cache.put("k", result.files[0])
-    cache.save()
+    cache.save([("k", str(mig))], "k")
     again = ResultCache(cache_dir, "roundtrip").get("k", str(mig))
     assert again == result.files[0]
     assert result.files[0].notices and result.files[0].all_findings()
@@ -186,3 +186,34 @@ def test_a_damaged_entry_of_the_same_length_is_a_miss(
     result = lint_paths([str(tmp_path)], LintConfig(), rendered=rendered)
     assert as_json(result) == fresh
     assert calls["n"] == 1  # linted again: the entry was a miss
+
+
+def test_a_pack_holds_its_runs_json_output(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pack stores the whole JSON output of the run that wrote it, each file's entry once:
+    `replay` gives it, with that run's exit code and parse failures, to that run only; the
+    entries are found in it again by a later run."""
+    mig = tmp_path / "migrations"
+    mig.mkdir()
+    (mig / "0001.sql").write_text("CREATE INDEX i ON t (a);\n")
+    (mig / "0002.sql").write_text("SELEC;\n")
+    (mig / "0003.sql").write_text('CREATE TABLE "ü" (a int);\nDROP TABLE "ü";\n')
+    config = LintConfig()
+    result = lint_paths([str(mig)], config, rendered=True)
+    expected = b"".join(json_document(result))
+    (pack,) = cache_dir.glob("v*/*.pack")
+    assert pack.read_bytes().count(b'"CREATE INDEX i ON t (a)"') == 1
+    run = pipeline.read_inputs([str(mig)], config).key
+    assert run is not None
+    replay = ResultCache.replay([str(mig)], config, run)
+    assert replay is not None
+    with replay.file as fh:
+        assert fh.read() == expected and replay.size == len(expected)
+    assert replay.exit_code == result.exit_code == 2
+    assert replay.stderr == tuple(str(e) for e in result.errors) and len(replay.stderr) == 1
+    assert ResultCache.replay([str(mig)], config, "another run") is None
+    with monkeypatch.context() as m:
+        no_parsing(m)
+        again = lint_paths([str(mig)], config, rendered=True)
+    assert b"".join(json_document(again)) == expected

@@ -212,7 +212,7 @@ def test_a_failure_writing_in_the_background_reaches_the_caller(
     monkeypatch.setenv("PGWARDEN_JOBS", "1")
     monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / "cache"))
 
-    def broken(self: object) -> None:
+    def broken(self: object, *args: object) -> None:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(cache_mod.ResultCache, "save", broken)

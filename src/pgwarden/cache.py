@@ -5,9 +5,11 @@ and on every earlier file of the run (they build the schema it is checked agains
 hashes all of those plus its own bytes: a changed earlier file changes every later key.
 Results are stored in the shape of `--format json` (report.json_out, so that JSON output
 needs no decoding), one pack per (paths, configuration) under `.pgwarden_cache/` of the
-current directory or `$PGWARDEN_CACHE_DIR` (beside it, pgwarden.output_cache keeps whole
-outputs). Anything wrong with the cache (unreadable, corrupt, other version, read-only
-directory) only means misses: correctness never depends on it.
+current directory or `$PGWARDEN_CACHE_DIR`. A pack holds the whole JSON output of the run
+that wrote it, which a warm JSON run with unchanged inputs writes out as it is (`Replay`);
+beside it, pgwarden.output_cache keeps other formats' outputs. Anything wrong with the cache
+(unreadable, corrupt, other version, read-only directory) only means misses: correctness
+never depends on it.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import os
 import sys
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from pgwarden.pieces import write_pieces
 
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from pgwarden.config import LintConfig
     from pgwarden.lint import FileOut
 
-FORMAT = 2
+FORMAT = 3
 ENV_DIR = "PGWARDEN_CACHE_DIR"
 DEFAULT_DIR = ".pgwarden_cache"
 KEEP_PACKS = 64  # least recently written packs beyond this are removed
@@ -49,6 +52,7 @@ _LINT_CODE = (
     "cache.py",
     "config.py",
     "report/json_out.py",  # the shape entries are stored in
+    "report/json_document.py",  # and the document around them
 )
 
 
@@ -135,7 +139,8 @@ def encode_entry(result: FileOut | Entry) -> bytes:
     damaged entry from a whole one (~3 ms for a corpus's 15 MB). JSON escapes newlines. A
     parse failure: `E` and [line, column, message].
     """
-    from pgwarden.report.json_out import dumps, file_json
+    from pgwarden.report.json_document import dumps
+    from pgwarden.report.json_out import file_json
 
     if isinstance(result, tuple):
         return b"E" + dumps(list(result))
@@ -179,13 +184,40 @@ def decode_entry(entry: bytes, display: str) -> FileOut | Entry | None:
     return result
 
 
+def _entry_head(entry: bytes) -> tuple[int, int, int] | None:
+    """(error findings, length, CRC-32) from a file's entry header; None for a failure."""
+    if entry[:1] != b"F":
+        return None
+    errors, size, crc = entry[1 : entry.index(b"\t")].split(b" ")
+    return int(errors), int(size), int(crc)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The output a pack holds for a JSON run: `size` bytes of `file` from where the file
+    is now, the exit code and the stderr lines (its parse failures) of that run."""
+
+    exit_code: int
+    stderr: tuple[str, ...]
+    file: BinaryIO
+    size: int
+
+
 class ResultCache:
     """One pack of entries (key -> a file's result or parse failure) for one run's paths and
-    configuration: lines of `key\tentry` (see encode_entry)."""
+    configuration, as written by its last run.
+
+    A pack is a line of JSON about that run ({"run": its key, "exit": exit code, "stderr":
+    its parse failures, "index": length of the next line, "size": length of the rest}), a
+    line indexing its entries in the run's order (["F", key, error findings, length,
+    CRC-32] for a file, ["E", key, line, column, message] for a parse failure), then the
+    run's `--format json` output, in which the files' entries come in that order: each
+    result is stored once, and a warm JSON run writes the output out as it is (`replay`).
+    """
 
     def __init__(self, directory: Path, pack_id: str) -> None:
         self.path = _pack_file(directory, pack_id)
-        self._raw: dict[str, bytes] = {}  # key -> entry, as read
+        self._raw: dict[str, bytes] = {}  # key -> entry (see encode_entry), as read
         self._used: dict[str, bytes] = {}  # entries of this run, written back by save()
         self._dirty = False
         self._load()
@@ -199,16 +231,40 @@ class ResultCache:
         """Where `open` reads and writes the pack of these paths and this configuration."""
         return _pack_file(cache_dir(), pack_id(paths, config))
 
+    @staticmethod
+    def replay(paths: Sequence[str], config: LintConfig, run: str) -> Replay | None:
+        """The JSON output stored by the run whose last key is `run` (the caller closes its
+        file), or None: no pack, another run's, or one cut short."""
+        try:
+            fh = open(_pack_file(cache_dir(), pack_id(paths, config)), "rb")  # noqa: SIM115
+        except OSError:
+            return None
+        try:
+            line = fh.readline()
+            head = json.loads(line)
+            if not isinstance(head, dict) or head.get("run") != run:
+                raise ValueError("another run's pack")
+            offset = len(line) + int(head["index"]) + 1
+            size = int(head["size"])
+            if os.fstat(fh.fileno()).st_size != offset + size:
+                raise ValueError("cut short")
+            stderr = tuple(map(str, head["stderr"]))
+            fh.seek(offset)
+            return Replay(int(head["exit"]), stderr, fh, size)
+        except (OSError, ValueError, TypeError, KeyError):
+            fh.close()
+            return None
+
     def _load(self) -> None:
         try:
             with open(self.path, "rb") as fh:
                 data = fh.read()
         except OSError:
             return
-        for line in data.split(b"\n"):
-            key, sep, value = line.partition(b"\t")
-            if sep:
-                self._raw[key.decode("ascii", "replace")] = value
+        try:
+            self._raw = _entries(data)
+        except (ValueError, TypeError, KeyError, IndexError):
+            self._raw = {}  # corrupt or foreign: every file is a miss
 
     def get_entry(self, key: str) -> bytes | None:
         """The stored entry for a key, valid as far as split_entry can tell, or None."""
@@ -240,18 +296,21 @@ class ResultCache:
         self._used[key] = entry
         self._dirty = True
 
-    def save(self) -> None:
-        """Write this run's entries (atomically); failures to write are ignored."""
+    def save(self, order: Sequence[tuple[str, str]], run: str | None) -> None:
+        """Write the pack of the run whose files are `order` ((key, display name) each, in
+        order; `run`: its last key), atomically, with this run's entries; failures to write
+        are ignored."""
         if not self._dirty and self._used.keys() == self._raw.keys():
+            return
+        try:
+            pieces = _pack_pieces(order, run, self._used)
+        except (KeyError, ValueError):  # an entry missing or malformed: cannot be
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_gitignore(self.path.parent.parent)
             tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp")
             try:
-                pieces: list[bytes] = []
-                for key, entry in self._used.items():
-                    pieces += (key.encode(), b"\t", entry, b"\n")
                 with open(tmp, "wb", buffering=0) as fh:
                     write_pieces(fh.fileno(), pieces)  # ~15 MB on a corpus, never joined
                 os.replace(tmp, self.path)  # readers see the old pack or the new one, whole
@@ -261,6 +320,65 @@ class ResultCache:
             _prune(self.path.parent)
         except OSError:
             pass  # a read-only or full disk: the next run is just a cold run
+
+
+def _pack_pieces(
+    order: Sequence[tuple[str, str]], run: str | None, entries: dict[str, bytes]
+) -> list[bytes | memoryview]:
+    """A pack's bytes (see ResultCache), as pieces; KeyError if an entry is missing."""
+    from pgwarden.report.json_document import document, dumps, error_dict
+
+    rows: list[list[object]] = []
+    files: list[memoryview] = []
+    errors: list[dict[str, object]] = []
+    stderr: list[str] = []
+    error_findings = 0
+    for key, display in order:
+        entry = entries[key]
+        head = _entry_head(entry)
+        if head is None:
+            line, column, message = json.loads(entry[1:])
+            rows.append(["E", key, line, column, message])
+            errors.append(error_dict(display, line, column, message))
+            stderr.append(f"{display}:{line}:{column}: {message}")
+        else:
+            rows.append(["F", key, *head])
+            files.append(memoryview(entry)[len(entry) - head[1] :])
+            error_findings += head[0]
+    doc = document(files, errors)
+    index = dumps(rows)
+    exit_code = 2 if errors else 1 if error_findings else 0
+    head_line = dumps(
+        {
+            "run": run,
+            "exit": exit_code,
+            "stderr": stderr,
+            "index": len(index),
+            "size": sum(len(p) for p in doc),
+        }
+    )
+    return [head_line, b"\n", index, b"\n", *doc]
+
+
+def _entries(data: bytes) -> dict[str, bytes]:
+    """A pack's entries by key, in encode_entry's form (see ResultCache)."""
+    first = data.index(b"\n")
+    head = json.loads(data[:first])
+    start = first + 1 + int(head["index"])
+    if data[start : start + 1] != b"\n" or len(data) - start - 1 != int(head["size"]):
+        raise ValueError("cut short")
+    rows = json.loads(data[first + 1 : start])
+    doc = memoryview(data)[start + 1 :]
+    out: dict[str, bytes] = {}
+    at = bytes(doc[:256]).index(b'"files":[') + 9 if rows else 0  # after the version
+    for row in rows:
+        if row[0] == "E":
+            out[row[1]] = b"E" + json.dumps(row[2:5]).encode()
+        else:
+            _, key, errors, size, crc = row
+            out[key] = b"F%d %d %d\t" % (errors, size, crc) + doc[at : at + size]
+            at += size + 1  # and the comma
+    return out
 
 
 def _pack_file(directory: Path, pack: str) -> Path:

@@ -168,11 +168,11 @@ def run(
         # stored (it fails anyway, with exit 2).
         if cache is not None and not result.errors:
             if waits is None:
-                _store(cache, items)
+                _store(cache, items, inputs.key)
             else:
-                waits.append(_in_background(_store, cache, items))
-    elif cache is not None:
-        cache.save()  # keeps the pack fresh (and drops entries of files no longer there)
+                waits.append(_in_background(_store, cache, items, inputs.key))
+    elif cache is not None:  # keeps the pack fresh (and drops entries of files no longer there)
+        cache.save([(it.key, it.source.display) for it in items], inputs.key)
     if rendered:
         result.rendered = []
     for it in items:
@@ -252,7 +252,7 @@ def _open_cache(
     return cache
 
 
-def _store(cache: ResultCache, items: list[_Item]) -> None:
+def _store(cache: ResultCache, items: list[_Item], run: str | None) -> None:
     for it in items:
         if cache.has(it.key):
             continue  # a hit: kept as read
@@ -262,7 +262,7 @@ def _store(cache: ResultCache, items: list[_Item]) -> None:
             cache.put(it.key, (it.out.line, it.out.column, it.out.message))
         elif it.out is not None:
             cache.put(it.key, it.out)
-    cache.save()
+    cache.save([(it.key, it.source.display) for it in items], run)
 
 
 def _lint_from(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 if TYPE_CHECKING:
+    from pgwarden.cache import Replay
     from pgwarden.output_cache import SavedOutput
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -131,7 +132,7 @@ def _saved_output(
     depends on why, the key does not), for text on a terminal (rich adapts to it), and
     where stdout translates newlines.
     """
-    if inputs.key is None or "-" in paths or not inputs.all_readable or os.linesep != "\n":
+    if not _replayable(paths, inputs) or os.linesep != "\n":
         return None  # (a saved output is written as bytes: no newline translation)
     out = sys.stdout
     tty = out.isatty()
@@ -148,7 +149,14 @@ def _saved_output(
     return OutputCache.open(paths, config, inputs.key, fmt, context), encoding, errors
 
 
-def _replay(saved: SavedOutput) -> int:
+def _replayable(paths: list[str], inputs: Any) -> bool:
+    """Whether a run's output may be written again from the cache when nothing changed:
+    not without the cache, for stdin, nor when a file could not be read (the message
+    depends on why, the key does not)."""
+    return inputs.key is not None and "-" not in paths and inputs.all_readable
+
+
+def _replay(saved: SavedOutput | Replay) -> int:
     """Write a saved output: stdout's bytes as saved (copied by the kernel where it can)."""
     with saved.file as fh:
         sys.stdout.flush()
@@ -276,9 +284,14 @@ def _run(args: argparse.Namespace) -> int:
     try:
         chain_keys(inputs, config)
         # A warm run whose inputs are all unchanged writes the output it saved, before even
-        # importing the parser, the rules or the formatters.
-        keep = _saved_output(paths, config, inputs, fmt)
-        saved = keep[0].get() if keep is not None else None
+        # importing the parser, the rules or the formatters: as JSON for a program, the
+        # output its result pack holds (so it is not stored twice).
+        keep = None if as_bytes else _saved_output(paths, config, inputs, fmt)
+        saved: SavedOutput | Replay | None = keep[0].get() if keep is not None else None
+        if as_bytes and not cold and inputs.key is not None and _replayable(paths, inputs):
+            from pgwarden.cache import ResultCache
+
+            saved = ResultCache.replay(paths, config, inputs.key)
     except BaseException:
         if early is not None:
             early.cancel()

@@ -13,6 +13,7 @@ import orjson
 
 from pgwarden import __version__
 from pgwarden.lint import FileOut, LintResult, LockOut, StatementOut
+from pgwarden.report.json_document import document, dumps, error_dict
 from pgwarden.rules.base import Finding, Severity
 
 _SEVERITY = {s.value: s for s in Severity}
@@ -74,15 +75,6 @@ def result_dict(result: LintResult) -> dict[str, Any]:
             for e in result.errors
         ],
     }
-
-
-def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON (orjson: ~3x the standard encoder); text orjson refuses (a lone
-    surrogate, e.g. in a path that is not UTF-8) goes through the standard one, escaped."""
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def file_json(f: FileOut) -> bytes:
@@ -160,17 +152,8 @@ def json_document(result: LintResult) -> list[bytes | memoryview]:
     (see pieces.write_pieces); files already rendered (`result.rendered`) are spliced in as
     they are."""
     files = result.rendered if result.rendered is not None else map(file_json, result.files)
-    errors = [
-        {"path": e.display, "line": e.line, "column": e.column, "message": e.message}
-        for e in result.errors
-    ]
-    out: list[bytes | memoryview] = [dumps({"version": __version__})[:-1] + b',"files":[']
-    for f in files:
-        out += (f, b",")
-    if len(out) > 1:
-        out.pop()  # the last comma
-    out += (b'],"errors":', dumps(errors), b"}\n")
-    return out
+    errors = [error_dict(e.display, e.line, e.column, e.message) for e in result.errors]
+    return document(files, errors)
 
 
 def write_json(result: LintResult, out: TextIO) -> None:
