@@ -54,6 +54,24 @@ def test_parallel_equals_sequential(project: Path, monkeypatch: pytest.MonkeyPat
     assert as_json(lint_paths([str(project)], LintConfig(cache=False))) == expected
 
 
+def test_a_lead_of_this_process_moves_the_split_toward_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What this process does alone after an early fork (hashing keys, setting the cache
+    up) is planned for: it lints fewer files, the worker more."""
+    parallel(monkeypatch)
+    items = [pipeline._Item(s, b"x" * 2000) for s in pipeline.discover([str(project)])]
+    even = pipeline._plan_split(items, 0, True)
+    led = pipeline._plan_split(items, 0, True, lead=100_000)
+    assert 0 < led < even < len(items)
+    config = LintConfig()
+    inputs = pipeline.Inputs(items, [])
+    early = pipeline.start_early(inputs, config, True)
+    early.cancel()
+    lead = pipeline.EARLY_SETUP + pipeline.EARLY_HASH_FILE * len(items)
+    assert early.split == pipeline._plan_split(items, 0, True, lead) < even
+
+
 def test_a_failing_worker_is_covered_by_the_parent(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -76,3 +76,24 @@ def test_the_process_ends_with_the_whole_output_and_the_exit_code(
 def test_a_command_with_cleanup_to_do_exits_normally() -> None:
     assert main._main(["rules"])[1] is False
     assert main._main(["lint", "--no-cache", "-"])[1] is True
+
+
+def test_a_run_ending_the_process_leaves_its_results_to_the_exit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console script's lint run leaves its results alive for the exit to take back at
+    once (`left_at_exit`); run in-process, nothing is kept. The output is the same."""
+    from pgwarden.lint import LintResult
+
+    sql = tmp_path / "m.sql"
+    sql.write_text(_LINTED * 3)
+    argv = ["lint", "--no-cache", "--format", "json", str(sql)]
+    left: list[object] = []
+    code = main._main(argv, left)
+    kept = capsys.readouterr().out
+    assert any(isinstance(x, LintResult) for x in left)
+    assert main._main(argv) == code
+    assert capsys.readouterr().out == kept and '"statements"' in kept
+    nothing: list[object] = []
+    assert main._main(["rules"], nothing) == (0, False)
+    assert nothing == []  # a command that does not end the process quickly keeps nothing

@@ -325,7 +325,12 @@ def _run(args: argparse.Namespace) -> int:
         errors = [str(err) for err in result.errors]
         code = result.exit_code
         # Freed now, by reference counts: once the collector's thresholds are back, its next
-        # full pass would walk every object of the results first (~25 ms on a corpus).
+        # full pass would walk every object of the results first (~25 ms on a corpus). When
+        # the process ends next (the console script) they are left to it: the kernel takes
+        # the memory back at once, where freeing each object takes ~3 ms on a corpus.
+        left = getattr(args, "left_at_exit", None)
+        if left is not None:
+            left += (result, inputs, early, pieces if as_bytes else None)
         del result, inputs
         for err in errors:
             print(err, file=sys.stderr)

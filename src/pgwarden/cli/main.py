@@ -125,7 +125,8 @@ def entry() -> None:
     are written) ends the process at once, skipping the interpreter's teardown of every
     object it built (~4 ms after linting a large directory).
     """
-    code, quick = _main(None)
+    left: list[object] = []  # alive until os._exit (see _main)
+    code, quick = _main(None, left)
     if not quick:
         sys.exit(code)
     try:
@@ -136,15 +137,22 @@ def entry() -> None:
     os._exit(code)
 
 
-def _main(argv: Sequence[str] | None) -> tuple[int, bool]:
-    """(exit code, whether the process may end without the interpreter's teardown)."""
+def _main(argv: Sequence[str] | None, left_at_exit: list[object] | None = None) -> tuple[int, bool]:
+    """(exit code, whether the process may end without the interpreter's teardown).
+
+    `left_at_exit`: the process ends after this, with the list alive (the console script);
+    a quick-exit command may put what it built there instead of freeing it.
+    """
     parser = _parser_for(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     gc.set_threshold(*_THRESHOLDS)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2, False
-    return _run(args), bool(getattr(args, "quick_exit", False))
+    quick = bool(getattr(args, "quick_exit", False))
+    if quick and left_at_exit is not None:
+        args.left_at_exit = left_at_exit
+    return _run(args), quick
 
 
 def _run(args: argparse.Namespace) -> int:
