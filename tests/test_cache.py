@@ -12,6 +12,7 @@ from pgwarden import pipeline
 from pgwarden.cache import ENV_DIR, ResultCache
 from pgwarden.config import LintConfig
 from pgwarden.lint import LintResult, lint_paths
+from pgwarden.report.json_document import document
 from pgwarden.report.json_out import json_document, result_dict
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -120,7 +121,7 @@ def test_fileout_round_trips_through_json(tmp_path: Path, cache_dir: Path) -> No
     result = lint_paths([str(mig)], LintConfig(cache=False))
     cache = ResultCache(cache_dir, "roundtrip")
     cache.put("k", result.files[0])
-    cache.save([("k", str(mig))], "k")
+    cache.save(["k"], "k", document(cache.files_json(["k"]), []), 0, [])
     again = ResultCache(cache_dir, "roundtrip").get("k", str(mig))
     assert again == result.files[0]
     assert result.files[0].notices and result.files[0].all_findings()

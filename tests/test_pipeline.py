@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -135,7 +136,11 @@ def test_a_worker_started_early_is_the_one_that_lints(
     result = lint_paths([str(project)], config, inputs, rendered=rendered, early=early)
     assert as_json(result) == expected
     assert len(forks) == 1  # no second worker
-    assert early.worker.reaped
+    assert early.worker.reaped  # (released: reaped once it has exited)
+    pipeline._reap_exited(block=True)
+    assert not pipeline._EXITING
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)
     # Cached now: an early worker is stopped (the head comes from the cache), and the run
     # forks its own for what is left, if anything.
     again = pipeline.read_inputs([str(project)], config, keys=False)

@@ -184,14 +184,6 @@ def decode_entry(entry: bytes, display: str) -> FileOut | Entry | None:
     return result
 
 
-def _entry_head(entry: bytes) -> tuple[int, int, int] | None:
-    """(error findings, length, CRC-32) from a file's entry header; None for a failure."""
-    if entry[:1] != b"F":
-        return None
-    errors, size, crc = entry[1 : entry.index(b"\t")].split(b" ")
-    return int(errors), int(size), int(crc)
-
-
 @dataclass(frozen=True, slots=True)
 class Replay:
     """The output a pack holds for a JSON run: `size` bytes of `file` from where the file
@@ -209,8 +201,8 @@ class ResultCache:
 
     A pack is a line of JSON about that run ({"run": its key, "exit": exit code, "stderr":
     its parse failures, "index": length of the next line, "size": length of the rest}), a
-    line indexing its entries in the run's order (["F", key, error findings, length,
-    CRC-32] for a file, ["E", key, line, column, message] for a parse failure), then the
+    line indexing its entries in the run's order ([key, header] pairs: a file's entry
+    header `F<error findings> <length> <CRC-32>`, a parse failure's whole entry), then the
     run's `--format json` output, in which the files' entries come in that order: each
     result is stored once, and a warm JSON run writes the output out as it is (`replay`).
     """
@@ -288,6 +280,21 @@ class ResultCache:
         """True for an entry this run read (a hit) or stored."""
         return key in self._used
 
+    @property
+    def unchanged(self) -> bool:
+        """Whether this run used the pack's entries and only them (nothing to write)."""
+        return not self._dirty and self._used.keys() == self._raw.keys()
+
+    def files_json(self, keys: Sequence[str]) -> list[memoryview]:
+        """The files' JSON (report.json_out.file_json) of this run's entries for `keys`, in
+        order (parse failures have none); KeyError for a key without an entry."""
+        out: list[memoryview] = []
+        for key in keys:
+            entry = self._used[key]
+            if entry[:1] == b"F":
+                out.append(memoryview(entry)[entry.find(b"\t") + 1 :])
+        return out
+
     def put(self, key: str, result: FileOut | Entry) -> None:
         self.put_entry(key, encode_entry(result))
 
@@ -296,15 +303,23 @@ class ResultCache:
         self._used[key] = entry
         self._dirty = True
 
-    def save(self, order: Sequence[tuple[str, str]], run: str | None) -> None:
-        """Write the pack of the run whose files are `order` ((key, display name) each, in
-        order; `run`: its last key), atomically, with this run's entries; failures to write
-        are ignored."""
-        if not self._dirty and self._used.keys() == self._raw.keys():
+    def save(
+        self,
+        keys: Sequence[str],
+        run: str | None,
+        output: Sequence[bytes | memoryview],
+        exit_code: int,
+        stderr: Sequence[str],
+    ) -> None:
+        """Write the pack of the run whose files' keys are `keys` (in order; `run`: the last
+        one), with its entries and its `--format json` output (`output`, as pieces, whose
+        files are those entries'), exit code and stderr lines; atomically, and failures to
+        write are ignored."""
+        if self.unchanged:
             return
         try:
-            pieces = _pack_pieces(order, run, self._used)
-        except (KeyError, ValueError):  # an entry missing or malformed: cannot be
+            pieces = _pack_pieces(keys, run, self._used, output, exit_code, stderr)
+        except KeyError:  # an entry missing: cannot be
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -323,41 +338,31 @@ class ResultCache:
 
 
 def _pack_pieces(
-    order: Sequence[tuple[str, str]], run: str | None, entries: dict[str, bytes]
+    keys: Sequence[str],
+    run: str | None,
+    entries: dict[str, bytes],
+    output: Sequence[bytes | memoryview],
+    exit_code: int,
+    stderr: Sequence[str],
 ) -> list[bytes | memoryview]:
     """A pack's bytes (see ResultCache), as pieces; KeyError if an entry is missing."""
-    from pgwarden.report.json_document import document, dumps, error_dict
+    from pgwarden.report.json_document import dumps
 
-    rows: list[list[object]] = []
-    files: list[memoryview] = []
-    errors: list[dict[str, object]] = []
-    stderr: list[str] = []
-    error_findings = 0
-    for key, display in order:
+    index: list[tuple[str, str]] = []
+    add = index.append
+    for key in keys:
         entry = entries[key]
-        head = _entry_head(entry)
-        if head is None:
-            line, column, message = json.loads(entry[1:])
-            rows.append(["E", key, line, column, message])
-            errors.append(error_dict(display, line, column, message))
-            stderr.append(f"{display}:{line}:{column}: {message}")
-        else:
-            rows.append(["F", key, *head])
-            files.append(memoryview(entry)[len(entry) - head[1] :])
-            error_findings += head[0]
-    doc = document(files, errors)
-    index = dumps(rows)
-    exit_code = 2 if errors else 1 if error_findings else 0
-    head_line = dumps(
-        {
-            "run": run,
-            "exit": exit_code,
-            "stderr": stderr,
-            "index": len(index),
-            "size": sum(len(p) for p in doc),
-        }
-    )
-    return [head_line, b"\n", index, b"\n", *doc]
+        # A file's entry header (its JSON is in the output); a parse failure whole.
+        add((key, (entry[: entry.find(b"\t")] if entry[:1] == b"F" else entry).decode()))
+    rows = dumps(index)
+    head = {
+        "run": run,
+        "exit": exit_code,
+        "stderr": list(stderr),
+        "index": len(rows),
+        "size": sum(len(p) for p in output),
+    }
+    return [dumps(head), b"\n", rows, b"\n", *output]
 
 
 def _entries(data: bytes) -> dict[str, bytes]:
@@ -367,17 +372,17 @@ def _entries(data: bytes) -> dict[str, bytes]:
     start = first + 1 + int(head["index"])
     if data[start : start + 1] != b"\n" or len(data) - start - 1 != int(head["size"]):
         raise ValueError("cut short")
-    rows = json.loads(data[first + 1 : start])
-    doc = memoryview(data)[start + 1 :]
+    index = json.loads(data[first + 1 : start])
+    output = memoryview(data)[start + 1 :]
     out: dict[str, bytes] = {}
-    at = bytes(doc[:256]).index(b'"files":[') + 9 if rows else 0  # after the version
-    for row in rows:
-        if row[0] == "E":
-            out[row[1]] = b"E" + json.dumps(row[2:5]).encode()
-        else:
-            _, key, errors, size, crc = row
-            out[key] = b"F%d %d %d\t" % (errors, size, crc) + doc[at : at + size]
-            at += size + 1  # and the comma
+    at = bytes(output[:256]).index(b'"files":[') + 9 if index else 0  # after the version
+    for key, header in index:
+        if header[:1] != "F":
+            out[key] = header.encode()
+            continue
+        size = int(header.rsplit(" ", 2)[1])
+        out[key] = header.encode() + b"\t" + output[at : at + size]
+        at += size + 1  # and the comma
     return out
 
 
