@@ -169,8 +169,7 @@ def run(
     store = cache is not None and not result.errors
     if rendered:
         result.rendered = []
-    for it in items:
-        _add(result, it)
+    _add_all(result, items)
     if cache is not None and store:
         if waits is None or first == len(items):  # (all hits: the pack is kept, or pruned)
             _store(cache, items, inputs.key, result)
@@ -204,28 +203,34 @@ def _in_background(work: Callable[..., None], *args: object) -> Callable[[], Non
     return wait
 
 
-def _add(result: LintResult, it: _Item) -> None:
-    """The item's result into `result`, as objects or (result.rendered) as JSON."""
-    if isinstance(it.out, ParseFailure):
-        result.errors.append(it.out)
-    elif result.rendered is None:
-        if it.out is not None:  # objects wanted: the cache and the worker decoded theirs
-            result.files.append(it.out)
-    elif it.done:
-        from pgwarden.cache import encode_entry, split_entry
+def _add_all(result: LintResult, items: list[_Item]) -> None:
+    """The items' results into `result`, as objects or (result.rendered) as JSON."""
+    from pgwarden.cache import encode_entry, split_entry
 
-        if it.encoded is None:
-            assert it.out is not None
-            it.encoded = encode_entry(it.out)
-        # Split when made or collected, else now (a cache hit: checked when read).
-        parts = it.parts or split_entry(it.encoded, verify=False)
-        if parts is None:  # cannot be: entries are checked when read
-            raise ValueError(f"corrupt result for {it.source.display}")
-        if len(parts) == 3:
-            result.errors.append(ParseFailure(it.source, *parts))
-        else:
-            result.error_findings += parts[0]
-            result.rendered.append(parts[1])
+    rendered = result.rendered
+    errors = result.errors
+    error_findings = 0
+    for it in items:
+        out = it.out
+        if isinstance(out, ParseFailure):
+            errors.append(out)
+        elif rendered is None:
+            if out is not None:  # objects wanted: the cache and the worker decoded theirs
+                result.files.append(out)
+        elif out is not None or it.encoded is not None:
+            if it.encoded is None:
+                assert out is not None
+                it.encoded = encode_entry(out)
+            # Split when made or collected, else now (a cache hit: checked when read).
+            parts = it.parts or split_entry(it.encoded, verify=False)
+            if parts is None:  # cannot be: entries are checked when read
+                raise ValueError(f"corrupt result for {it.source.display}")
+            if len(parts) == 3:
+                errors.append(ParseFailure(it.source, *parts))
+            else:
+                error_findings += parts[0]
+                rendered.append(parts[1])
+    result.error_findings += error_findings
 
 
 def _open_cache(
@@ -447,6 +452,7 @@ LINT_FILE = 330
 REPLAY_FILE, REPLAY_BYTE = 42, 0.33
 SEND_FILE, SEND_BYTE = 45, 0.09
 RECV_FILE, RECV_BYTE = 5, 0.0
+_SEND_BYTES = 64 * 1024  # the worker writes its results in batches of about this much
 EARLY_SETUP, EARLY_HASH_FILE = 25_000, 8  # what start_early leaves this process to do
 
 
@@ -599,14 +605,23 @@ def _fork_worker(
         with unvalidated_nodes():  # (the parent's block, entered again: free)
             for it in items[:split]:
                 _replay_item(it, catalog)
+            # Written a few files at a time (one system call each batch, no copy): the main
+            # process reads between its own files, not after each of the worker's.
+            batch: list[bytes] = []
+            size = 0
             for it in items[split:]:
                 res = _lint_one(it, catalog, config, rules)
-                entry = (
+                entry = encode_entry(
                     res
                     if not isinstance(res, ParseFailure)
                     else (res.line, res.column, res.message)
                 )
-                write_pieces(fd, (encode_entry(entry), b"\n"))  # one system call, no copy
+                batch += (entry, b"\n")
+                size += len(entry)
+                if size >= _SEND_BYTES:
+                    write_pieces(fd, batch)
+                    batch, size = [], 0
+            write_pieces(fd, batch)
         code = 0
     except BaseException:  # the parent sees a short answer and lints the rest itself
         pass
