@@ -199,12 +199,14 @@ class ResultCache:
     """One pack of entries (key -> a file's result or parse failure) for one run's paths and
     configuration, as written by its last run.
 
-    A pack is a line of JSON about that run ({"run": its key, "exit": exit code, "stderr":
-    its parse failures, "index": length of the next line, "size": length of the rest}), a
-    line indexing its entries in the run's order ([key, header] pairs: a file's entry
-    header `F<error findings> <length> <CRC-32>`, a parse failure's whole entry), then the
-    run's `--format json` output, in which the files' entries come in that order: each
-    result is stored once, and a warm JSON run writes the output out as it is (`replay`).
+    A pack is a first line of fixed width (`pgwarden-pack <output> <index> <head>`: the
+    sizes of what follows), the run's `--format json` output, a line indexing its entries in
+    the run's order ([key, header] pairs: a file's entry header `F<error findings> <length>
+    <CRC-32>`, a parse failure's whole entry), and a line of JSON about that run ({"run": its
+    key, "exit": exit code, "stderr": its parse failures}). The files' entries are found in
+    the output, in that order: each result is stored once, and a warm JSON run writes the
+    output out as it is (`replay`). The output comes first so that writing it can start
+    while the index is being made.
     """
 
     def __init__(self, directory: Path, pack_id: str) -> None:
@@ -232,17 +234,14 @@ class ResultCache:
         except OSError:
             return None
         try:
-            line = fh.readline()
-            head = json.loads(line)
+            sizes = _sizes(fh.read(_FIRST_LINE), os.fstat(fh.fileno()).st_size)
+            fh.seek(_FIRST_LINE + sizes[0] + sizes[1])
+            head = json.loads(fh.read(sizes[2]))
             if not isinstance(head, dict) or head.get("run") != run:
                 raise ValueError("another run's pack")
-            offset = len(line) + int(head["index"]) + 1
-            size = int(head["size"])
-            if os.fstat(fh.fileno()).st_size != offset + size:
-                raise ValueError("cut short")
             stderr = tuple(map(str, head["stderr"]))
-            fh.seek(offset)
-            return Replay(int(head["exit"]), stderr, fh, size)
+            fh.seek(_FIRST_LINE)
+            return Replay(int(head["exit"]), stderr, fh, sizes[0])
         except (OSError, ValueError, TypeError, KeyError):
             fh.close()
             return None
@@ -303,6 +302,12 @@ class ResultCache:
         self._used[key] = entry
         self._dirty = True
 
+    def put_entries(self, entries: list[tuple[str, bytes]]) -> None:
+        """Store entries already encoded by `encode_entry`."""
+        if entries:
+            self._used.update(entries)
+            self._dirty = True
+
     def save(
         self,
         keys: Sequence[str],
@@ -317,17 +322,26 @@ class ResultCache:
         write are ignored."""
         if self.unchanged:
             return
-        try:
-            pieces = _pack_pieces(keys, run, self._used, output, exit_code, stderr)
-        except KeyError:  # an entry missing: cannot be
-            return
+        from pgwarden.report.json_document import dumps
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_gitignore(self.path.parent.parent)
             tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp")
             try:
                 with open(tmp, "wb", buffering=0) as fh:
-                    write_pieces(fh.fileno(), pieces)  # ~15 MB on a corpus, never joined
+                    fd = fh.fileno()
+                    # The output first (~15 MB on a corpus, never joined; the interpreter is
+                    # free meanwhile), then the index and what the first line says.
+                    write_pieces(fd, [b" " * _FIRST_LINE, *output])
+                    try:
+                        index = dumps(_index(keys, self._used))
+                    except KeyError:  # an entry missing: cannot be
+                        raise OSError("incomplete") from None
+                    head = dumps({"run": run, "exit": exit_code, "stderr": list(stderr)})
+                    write_pieces(fd, [index, head])
+                    size = sum(len(p) for p in output)
+                    os.pwrite(fd, _first_line(size, len(index), len(head)), 0)
                 os.replace(tmp, self.path)  # readers see the old pack or the new one, whole
             except BaseException:
                 tmp.unlink(missing_ok=True)
@@ -337,51 +351,48 @@ class ResultCache:
             pass  # a read-only or full disk: the next run is just a cold run
 
 
-def _pack_pieces(
-    keys: Sequence[str],
-    run: str | None,
-    entries: dict[str, bytes],
-    output: Sequence[bytes | memoryview],
-    exit_code: int,
-    stderr: Sequence[str],
-) -> list[bytes | memoryview]:
-    """A pack's bytes (see ResultCache), as pieces; KeyError if an entry is missing."""
-    from pgwarden.report.json_document import dumps
+_FIRST_LINE = 64  # bytes: `pgwarden-pack <output size> <index size> <head size>`, padded
 
+
+def _first_line(output: int, index: int, head: int) -> bytes:
+    return f"pgwarden-pack {output} {index} {head}".encode().ljust(_FIRST_LINE - 1) + b"\n"
+
+
+def _sizes(line: bytes, total: int) -> tuple[int, int, int]:
+    """(output, index, head) sizes from a pack's first line; ValueError if it does not
+    describe a pack of `total` bytes."""
+    magic, *sizes = line.split()
+    output, index, head = map(int, sizes)
+    if magic != b"pgwarden-pack" or _FIRST_LINE + output + index + head != total:
+        raise ValueError("not a whole pack")
+    return output, index, head
+
+
+def _index(keys: Sequence[str], entries: dict[str, bytes]) -> list[tuple[str, str]]:
+    """[key, header] for each key, in order (see ResultCache); KeyError for a missing one."""
     index: list[tuple[str, str]] = []
     add = index.append
     for key in keys:
         entry = entries[key]
         # A file's entry header (its JSON is in the output); a parse failure whole.
         add((key, (entry[: entry.find(b"\t")] if entry[:1] == b"F" else entry).decode()))
-    rows = dumps(index)
-    head = {
-        "run": run,
-        "exit": exit_code,
-        "stderr": list(stderr),
-        "index": len(rows),
-        "size": sum(len(p) for p in output),
-    }
-    return [dumps(head), b"\n", rows, b"\n", *output]
+    return index
 
 
 def _entries(data: bytes) -> dict[str, bytes]:
     """A pack's entries by key, in encode_entry's form (see ResultCache)."""
-    first = data.index(b"\n")
-    head = json.loads(data[:first])
-    start = first + 1 + int(head["index"])
-    if data[start : start + 1] != b"\n" or len(data) - start - 1 != int(head["size"]):
-        raise ValueError("cut short")
-    index = json.loads(data[first + 1 : start])
-    output = memoryview(data)[start + 1 :]
+    output, index_size, _ = _sizes(data[:_FIRST_LINE], len(data))
+    start = _FIRST_LINE + output
+    index = json.loads(data[start : start + index_size])
+    out_view = memoryview(data)[_FIRST_LINE:start]
     out: dict[str, bytes] = {}
-    at = bytes(output[:256]).index(b'"files":[') + 9 if index else 0  # after the version
+    at = bytes(out_view[:256]).index(b'"files":[') + 9 if index else 0  # after the version
     for key, header in index:
         if header[:1] != "F":
             out[key] = header.encode()
             continue
         size = int(header.rsplit(" ", 2)[1])
-        out[key] = header.encode() + b"\t" + output[at : at + size]
+        out[key] = header.encode() + b"\t" + out_view[at : at + size]
         at += size + 1  # and the comma
     return out
 

@@ -172,9 +172,9 @@ def run(
     _add_all(result, items)
     if cache is not None and store:
         if waits is None or first == len(items):  # (all hits: the pack is kept, or pruned)
-            _store(cache, items, inputs.key, result)
+            _store(cache, items, first, inputs.key, result)
         else:
-            waits.append(_in_background(_store, cache, items, inputs.key, result))
+            waits.append(_in_background(_store, cache, items, first, inputs.key, result))
     _reap_exited()  # the worker, if it is gone by now
     return result
 
@@ -257,17 +257,22 @@ def _open_cache(
     return cache
 
 
-def _store(cache: ResultCache, items: list[_Item], run: str | None, result: LintResult) -> None:
-    """Store the run's entries and its JSON output (the files' entries, as `result` has
-    them or as stored, and its parse failures) in the pack."""
+def _store(
+    cache: ResultCache, items: list[_Item], first: int, run: str | None, result: LintResult
+) -> None:
+    """Store the run's entries (items[first:] were linted, the others are cache hits) and
+    its JSON output (the files' entries, as `result` has them or as stored, and its parse
+    failures) in the pack."""
     from pgwarden.report.json_document import document, error_dict
 
-    for it in items:
-        if cache.has(it.key):
-            continue  # a hit: kept as read
+    # The linted files' entries in one go (the hits before `first` are kept as read); any
+    # not encoded yet are encoded here.
+    linted = items[first:]
+    cache.put_entries([(it.key, it.encoded) for it in linted if it.encoded is not None])
+    for it in linted:
         if it.encoded is not None:
-            cache.put_entry(it.key, it.encoded)
-        elif isinstance(it.out, ParseFailure):
+            continue
+        if isinstance(it.out, ParseFailure):
             cache.put(it.key, (it.out.line, it.out.column, it.out.message))
         elif it.out is not None:
             cache.put(it.key, it.out)
