@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def test_a_worker_started_early_is_the_one_that_lints(
     assert as_json(result) == expected
     assert len(forks) == 1  # no second worker
     assert early.worker.reaped  # (released: reaped once it has exited)
-    pipeline._reap_exited(block=True)
+    pipeline.reap_workers(block=True)
     assert not pipeline._EXITING
     with pytest.raises(ChildProcessError):
         os.waitpid(forks[0], os.WNOHANG)
@@ -292,3 +293,39 @@ def test_the_pack_is_written_whole_when_the_output_fails(
     hits = pipeline.read_inputs([str(project)], LintConfig())
     pipeline._open_cache([str(project)], LintConfig(), hits.items, True)
     assert all(it.done for it in hits.items)
+
+
+def test_the_lint_command_reaps_its_worker(
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The main process takes the worker's last results without waiting for it to exit,
+    but the command reaps it before it ends (its time is the command's)."""
+    from pgwarden.cli import main
+
+    parallel(monkeypatch)
+    monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / "cache"))
+    forks: list[int] = []
+    real = pipeline._fork_worker
+
+    def counted(*args: object, **kw: object) -> object:
+        worker = real(*args, **kw)  # type: ignore[arg-type]
+        forks.append(0 if worker is None else worker.pid)
+        return worker
+
+    monkeypatch.setattr(pipeline, "_fork_worker", counted)
+    real_exit = os._exit
+
+    def slow_exit(code: int) -> None:  # a child lingering after it is done (forked with it)
+        time.sleep(0.3)
+        real_exit(code)
+
+    monkeypatch.setattr(os, "_exit", slow_exit)
+    main.main(["lint", "--format", "json", str(project)])
+    assert '"files"' in capsys.readouterr().out
+    assert len(forks) == 1 and forks[0] > 0
+    assert not pipeline._EXITING
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)

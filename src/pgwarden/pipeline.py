@@ -175,7 +175,7 @@ def run(
             _store(cache, items, first, inputs.key, result)
         else:
             waits.append(_in_background(_store, cache, items, first, inputs.key, result))
-    _reap_exited()  # the worker, if it is gone by now
+    reap_workers()  # the worker, if it is gone by now
     return result
 
 
@@ -523,13 +523,13 @@ class _Worker:
 
     def release(self) -> None:
         """Let go of a child that is done: reaped now if it has exited, else later (by the
-        next fork or run, see _reap_exited), so as not to wait for its teardown."""
+        next fork or run, see reap_workers), so as not to wait for its teardown."""
         self.wait_written()
         self.out.close()
         if not self.reaped:
             self.reaped = True
             _EXITING.append(self.pid)
-            _reap_exited()
+            reap_workers()
 
     def reap(self) -> None:
         """Stop the child wherever it is, and wait for it."""
@@ -547,8 +547,9 @@ class _Worker:
 _EXITING: list[int] = []  # workers released while exiting, not reaped yet
 
 
-def _reap_exited(block: bool = False) -> None:
-    """Reap the released workers that have exited (`block`: wait for all of them)."""
+def reap_workers(block: bool = False) -> None:
+    """Reap the released workers that have exited (`block`: wait for all of them: a
+    command's last step, so that its process accounts for their time)."""
     for pid in list(_EXITING):
         try:
             if os.waitpid(pid, 0 if block else os.WNOHANG)[0] == 0:
@@ -580,7 +581,7 @@ def _fork_worker(
     # What both processes import anyway is imported before the fork, not once in each: the
     # JSON encoder (orjson pulls in uuid and platform: ~4 ms) and the codec `decode` uses.
     codecs.lookup("utf-8-sig")
-    _reap_exited()
+    reap_workers()
     try:
         out = _scratch_file()
     except OSError:

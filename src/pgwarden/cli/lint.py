@@ -344,4 +344,7 @@ def _run(args: argparse.Namespace) -> int:
         raise
     for wait in waits:
         wait()
+    from pgwarden.pipeline import reap_workers
+
+    reap_workers(block=True)  # gone by now: the worker ended before the output was written
     return code
