@@ -74,6 +74,37 @@ def test_a_lead_of_this_process_moves_the_split_toward_it(
     assert early.split == pipeline._plan_split(items, 0, True, lead) < even
 
 
+@pytest.mark.parametrize(("before", "big"), [(100, 60_000), (40, 60_000), (60, 30_000)])
+def test_the_split_is_the_closer_balance_around_a_large_file(
+    before: int, big: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a large file sits at the balance point, the split leaves it to whichever side
+    ends closer to the other (not always to this process)."""
+    parallel(monkeypatch)
+    sizes = [2000] * before + [big] + [2000] * 60
+    items = [
+        pipeline._Item(pipeline.SqlSource(f"{i:04}.sql", None), b"x" * n)
+        for i, n in enumerate(sizes)
+    ]
+
+    def gap(split: int) -> float:  # this process's work minus the worker's (see _plan_split)
+        here = sum(pipeline.LINT_FILE + n for n in sizes[:split]) + sum(
+            pipeline.RECV_FILE + pipeline.RECV_BYTE * n for n in sizes[split:]
+        )
+        here += sum(pipeline.SEND_FILE + pipeline.SEND_BYTE * n for n in sizes[:split])
+        worker = sum(pipeline.REPLAY_FILE + pipeline.REPLAY_BYTE * n for n in sizes[:split])
+        worker += sum(
+            pipeline.LINT_FILE + pipeline.SEND_FILE + (1 + pipeline.SEND_BYTE) * n
+            for n in sizes[split:]
+        )
+        return here - worker
+
+    split = pipeline._plan_split(items, 0, True)
+    assert 0 < split < len(items)
+    best = min(range(1, len(items)), key=lambda k: abs(gap(k)))
+    assert abs(gap(split)) == abs(gap(best))
+
+
 def test_a_failing_worker_is_covered_by_the_parent(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -485,10 +485,11 @@ def _plan_split(items: list[_Item], first: int, cached: bool = False, lead: floa
     worker = sum(replay[:first]) + sum(tail[first:])
     for i in range(first, len(items)):
         # Moving item i to this process: it lints i, the worker replays it instead.
+        gap = worker - here
         here += LINT_FILE + sizes[i] + store[i] - recv[i]
         worker += replay[i] - tail[i]
-        if here >= worker:
-            return i + 1
+        if here >= worker:  # the closer of the two balances (a large file tips it far)
+            return i + 1 if here - worker <= gap else max(i, first + 1)
     return len(items)
 
 
