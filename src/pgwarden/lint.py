@@ -117,6 +117,8 @@ class LintResult:
     errors: list[ParseFailure] = field(default_factory=list)
     rendered: list[bytes | memoryview] | None = None
     error_findings: int = 0
+    # The whole JSON output as pieces, when the run made it already (for its result pack).
+    document: list[bytes | memoryview] | None = None
 
     @property
     def exit_code(self) -> int:

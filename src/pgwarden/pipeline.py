@@ -9,6 +9,7 @@ first miss on, the catalog is rebuilt from the earlier files and the rest is lin
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 from dataclasses import dataclass
@@ -171,10 +172,12 @@ def run(
         result.rendered = []
     _add_all(result, items)
     if cache is not None and store:
-        if waits is None or first == len(items):  # (all hits: the pack is kept, or pruned)
-            _store(cache, items, first, inputs.key, result)
-        else:
-            waits.append(_in_background(_store, cache, items, first, inputs.key, result))
+        # Made here, the thread only writes (and lets go of the interpreter at once).
+        save = _prepare_store(cache, items, first, inputs.key, result)
+        if save is not None and waits is not None:
+            waits.append(_in_background(save))
+        elif save is not None:
+            save()
     reap_workers()  # the worker, if it is gone by now
     return result
 
@@ -257,12 +260,13 @@ def _open_cache(
     return cache
 
 
-def _store(
+def _prepare_store(
     cache: ResultCache, items: list[_Item], first: int, run: str | None, result: LintResult
-) -> None:
+) -> Callable[[], None] | None:
     """Store the run's entries (items[first:] were linted, the others are cache hits) and
-    its JSON output (the files' entries, as `result` has them or as stored, and its parse
-    failures) in the pack."""
+    make its JSON output (the files' entries, as `result` has them or as stored, and its
+    parse failures; also `result.document`); what writes the pack is returned (None:
+    nothing to write)."""
     from pgwarden.report.json_document import document, error_dict
 
     # The linted files' entries in one go (the hits before `first` are kept as read); any
@@ -277,12 +281,15 @@ def _store(
         elif it.out is not None:
             cache.put(it.key, it.out)
     if cache.unchanged:
-        return
+        return None
     keys = [it.key for it in items]
     files = result.rendered if result.rendered is not None else cache.files_json(keys)
     errors = [error_dict(e.display, e.line, e.column, e.message) for e in result.errors]
     output = document(files, errors)
-    cache.save(keys, run, output, result.exit_code, [str(e) for e in result.errors])
+    if result.rendered is not None:
+        result.document = output  # the same pieces make the JSON output
+    exit_code, stderr = result.exit_code, [str(e) for e in result.errors]
+    return functools.partial(cache.save, keys, run, output, exit_code, stderr)
 
 
 def _lint_from(

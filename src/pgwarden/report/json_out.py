@@ -151,6 +151,8 @@ def json_document(result: LintResult) -> list[bytes | memoryview]:
     """The whole `--format json` output (compact), as pieces to write one after the other
     (see pieces.write_pieces); files already rendered (`result.rendered`) are spliced in as
     they are."""
+    if result.document is not None:
+        return result.document
     files = result.rendered if result.rendered is not None else map(file_json, result.files)
     errors = [error_dict(e.display, e.line, e.column, e.message) for e in result.errors]
     return document(files, errors)
