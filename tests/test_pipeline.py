@@ -46,6 +46,20 @@ def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "_can_fork", lambda: True)  # also under pytest-xdist
 
 
+def count_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the workers forked from now on (0 for a fork that failed)."""
+    forks: list[int] = []
+    real = pipeline._fork_worker
+
+    def counted(*args: object, **kw: object) -> object:
+        worker = real(*args, **kw)  # type: ignore[arg-type]
+        forks.append(0 if worker is None else worker.pid)
+        return worker
+
+    monkeypatch.setattr(pipeline, "_fork_worker", counted)
+    return forks
+
+
 def test_parallel_equals_sequential(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = sequential(project, monkeypatch)
     parallel(monkeypatch)
@@ -148,15 +162,7 @@ def test_a_worker_started_early_is_the_one_that_lints(
     expected = sequential(project, monkeypatch)
     monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / "cache"))
     parallel(monkeypatch)
-    forks: list[int] = []
-    real = pipeline._fork_worker
-
-    def counted(*args: object, **kw: object) -> object:
-        worker = real(*args, **kw)  # type: ignore[arg-type]
-        forks.append(0 if worker is None else worker.pid)
-        return worker
-
-    monkeypatch.setattr(pipeline, "_fork_worker", counted)
+    forks = count_forks(monkeypatch)
     config = LintConfig()
     inputs = pipeline.read_inputs([str(project)], config, keys=False)
     assert inputs.key is None and not any(it.key for it in inputs.items)
@@ -338,15 +344,7 @@ def test_the_lint_command_reaps_its_worker(
 
     parallel(monkeypatch)
     monkeypatch.setenv("PGWARDEN_CACHE_DIR", str(tmp_path / "cache"))
-    forks: list[int] = []
-    real = pipeline._fork_worker
-
-    def counted(*args: object, **kw: object) -> object:
-        worker = real(*args, **kw)  # type: ignore[arg-type]
-        forks.append(0 if worker is None else worker.pid)
-        return worker
-
-    monkeypatch.setattr(pipeline, "_fork_worker", counted)
+    forks = count_forks(monkeypatch)
     real_exit = os._exit
 
     def slow_exit(code: int) -> None:  # a child lingering after it is done (forked with it)

@@ -378,7 +378,7 @@ def start_early(inputs: Inputs, config: LintConfig, rendered: bool) -> EarlyStar
     up and the output prepared: for a run with no cache yet (so every file is linted), the
     worker replays while this process does all that (~10 ms of a corpus run, two CPUs busy
     instead of one). Pass it to `run`, or `cancel` it."""
-    return _prepare(inputs.items, 0, inputs.schema, config, rendered, early=True)
+    return _prepare(inputs.items, 0, inputs.schema, config, rendered, before_keys=True)
 
 
 def _prepare(
@@ -387,7 +387,7 @@ def _prepare(
     schema: list[_Item],
     config: LintConfig,
     rendered: bool,
-    early: bool = False,
+    before_keys: bool = False,
 ) -> EarlyStart:
     from pgwarden.catalog import Catalog
     from pgwarden.lint import select_rules
@@ -396,7 +396,7 @@ def _prepare(
     catalog = Catalog()
     errors = load_schema_items(schema, catalog)
     lead = 0.0
-    if early:  # after forking, this process hashes the keys and sets the cache and output up
+    if before_keys:  # after forking, this process hashes the keys, sets cache and output up
         lead = EARLY_SETUP + (EARLY_HASH_FILE * len(items) if config.cache else 0.0)
     split = _plan_split(items, first, config.cache or rendered, lead)
     worker = _fork_worker(items, split, catalog, config, rules) if split < len(items) else None
@@ -640,7 +640,8 @@ def _fork_worker(
     except BaseException:  # the parent sees a short answer and lints the rest itself
         pass
     finally:
-        os.close(child_done)  # done: the parent need not wait for this process to go
+        with contextlib.suppress(OSError):  # (nothing may keep this process from its exit)
+            os.close(child_done)  # done: the parent need not wait for this process to go
         os._exit(code)
 
 
