@@ -275,10 +275,6 @@ class ResultCache:
             self._used[key] = entry
         return result
 
-    def has(self, key: str) -> bool:
-        """True for an entry this run read (a hit) or stored."""
-        return key in self._used
-
     @property
     def unchanged(self) -> bool:
         """Whether this run used the pack's entries and only them (nothing to write)."""
