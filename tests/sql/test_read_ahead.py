@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -88,3 +90,34 @@ def test_no_helper_where_it_cannot_pay_off(
     if case == "one job":
         monkeypatch.setenv("PGWARDEN_JOBS", "1")
     assert ReadAhead.start(paths, []) is None
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_stdin_as_a_schema_is_left_to_this_process(tmp_path: Path) -> None:
+    """The helper's stdin is /dev/null: `--schema -` is read here, not by the helper."""
+    mig = _tree(tmp_path)
+    ahead = ReadAhead.start([str(mig)], ["-"])
+    assert ahead is not None
+    read = ahead.result()
+    assert read is not None
+    assert len(read[0]) == 7
+    assert read[1] is None  # read_inputs reads the schema itself
+
+
+def test_the_helper_imports_nothing_heavy() -> None:
+    """It runs right after forking from the console script: dataclasses (for SqlSource) or
+    typing would cost it several ms before it reads a file."""
+    code = (
+        "import sys\n"
+        "from pgwarden.sql.read_ahead import _pack\n"
+        "_pack([sys.argv[1]])\n"
+        "heavy = ('dataclasses', 'typing', 'inspect', 'pglast')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "[]"

@@ -3,9 +3,10 @@
 Finding 2,600 files in 2,000 directories and reading them is mostly time in the kernel
 (~45 ms), and importing the parser and the rules is mostly Python (~40 ms): a thread cannot
 overlap them (every system call hands the interpreter lock back and forth), a second process
-can. The helper sends back what `discover` and `read_bytes` would have returned, as marshal
-data in an anonymous file; anything unexpected (an error, no answer) and the caller reads
-the files itself, so the result is the same with or without the helper.
+can. The helper runs what `discover` and `read_bytes` are built on (sql._files, which imports
+nothing heavier than pathlib) and sends back its answers as marshal data in an anonymous
+file; anything unexpected (an error, no answer) and the caller reads the files itself, so
+the result is the same with or without the helper.
 
 The console script starts the helper before it imports anything else (`start_early`, from a
 guess at `lint`'s paths, see cli.start); the lint command takes it if it guessed right
@@ -29,8 +30,9 @@ if TYPE_CHECKING:
     Sources = list[tuple[SqlSource, bytes | ParseFailure]]
     Read = tuple[Sources, Sources | None]  # the paths' files; the schema files, if read
 
-# One source as marshalled: display, location, whether it is a Path, bytes or a failure.
-_Packed = tuple[str, str | None, bool, bytes | None, tuple[int, int, str] | None]
+# One file as marshalled: display, location, whether that is a Path, its bytes or why they
+# cannot be read (sql._files.read_file).
+_Packed = tuple[str, str, bool, bytes | str]
 
 
 class ReadAhead:
@@ -116,9 +118,10 @@ def _serve(paths: list[str], schema: list[str] | None, fd: int) -> NoReturn:
         null = os.open(os.devnull, os.O_RDWR)
         for std in (0, 1, 2):
             os.dup2(null, std)
-        from pgwarden.sql.discover import discover
-
-        packed = (_pack(discover(paths)), None if schema is None else _pack(discover(schema, True)))
+        # (stdin is the caller's to read: the helper is not started for it among the paths)
+        if schema is not None and "-" in schema:
+            schema = None
+        packed = (_pack(paths), None if schema is None else _pack(schema, True))
         view = memoryview(marshal.dumps(packed))
         while view:
             view = view[os.write(fd, view) :]
@@ -129,25 +132,15 @@ def _serve(paths: list[str], schema: list[str] | None, fd: int) -> NoReturn:
         os._exit(code)
 
 
-def _pack(sources: list[SqlSource]) -> list[_Packed]:
+def _pack(paths: list[str], must_exist: bool = False) -> list[_Packed]:
     from pathlib import Path
 
-    from pgwarden.sql._read import ParseFailure, read_bytes
+    from pgwarden.sql._files import expand, read_file
 
     out: list[_Packed] = []
-    for src in sources:
-        data = read_bytes(src)
-        loc = src.location
-        failure = (data.line, data.column, data.message) if isinstance(data, ParseFailure) else None
-        out.append(
-            (
-                src.display,
-                None if loc is None else str(loc),
-                isinstance(loc, Path),
-                None if failure else data,  # type: ignore[arg-type]
-                failure,
-            )
-        )
+    for arg in paths:
+        for display, loc in expand(arg, must_exist):
+            out.append((display, str(loc), isinstance(loc, Path), read_file(loc)))
     return out
 
 
@@ -158,10 +151,7 @@ def _unpack(packed: list[_Packed]) -> Sources:
     from pgwarden.sql.discover import SqlSource
 
     out: Sources = []
-    for display, loc, is_path, data, failure in packed:
-        src = SqlSource(display, Path(loc) if is_path and loc is not None else loc)
-        if failure is not None:
-            out.append((src, ParseFailure(src, *failure)))
-        else:
-            out.append((src, data if data is not None else b""))
+    for display, loc, is_path, data in packed:
+        src = SqlSource(display, Path(loc) if is_path else loc)
+        out.append((src, data if isinstance(data, bytes) else ParseFailure(src, 1, 1, data)))
     return out
