@@ -8,8 +8,10 @@ first miss on, the catalog is rebuilt from the earlier files and the rest is lin
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
+import itertools
 import os
 import signal
 from dataclasses import dataclass
@@ -457,19 +459,16 @@ def _lint_one(
 
 # Parallel linting. Costs are in units of linting one byte of SQL, per file: linting costs a
 # fixed part plus its bytes, replaying a file (parse + catalog, no lock model or rules) about
-# a third of a byte's lint, the worker encodes what it sends and this process decodes it.
-# Fitted on the corpus of bench/lint_corpus.py: ~80 us per file plus ~0.24 us per byte to lint.
+# a quarter of a byte's lint, the worker encodes what it sends and this process decodes it.
+# Fitted per file on the corpus of bench/lint_corpus.py (least squares, one process): ~74 us
+# per file plus ~0.156 us per byte to lint, ~9 + 0.044 to replay, ~6.6 + 0.009 to encode.
 PARALLEL_MIN_BYTES = 256 * 1024  # of work, in those units
-LINT_FILE = 330
-REPLAY_FILE, REPLAY_BYTE = 42, 0.33
-SEND_FILE, SEND_BYTE = 45, 0.09
+LINT_FILE = 470
+REPLAY_FILE, REPLAY_BYTE = 60, 0.28
+SEND_FILE, SEND_BYTE = 42, 0.06
 RECV_FILE, RECV_BYTE = 5, 0.0
 _SEND_BYTES = 64 * 1024  # the worker writes its results in batches of about this much
 EARLY_SETUP, EARLY_HASH_FILE = 25_000, 8  # what start_early leaves this process to do
-
-
-def _size(it: _Item) -> int:
-    return len(it.data) if isinstance(it.data, bytes) else 0
 
 
 def _plan_split(items: list[_Item], first: int, cached: bool = False, lead: float = 0.0) -> int:
@@ -481,23 +480,26 @@ def _plan_split(items: list[_Item], first: int, cached: bool = False, lead: floa
     report) comes after both, so it does not enter the balance. `lead`: what this process
     does before its first file that the worker does not (start_early), in the same units.
     """
-    sizes = [_size(it) for it in items]
-    replay = [REPLAY_FILE + REPLAY_BYTE * n for n in sizes]
-    tail = [LINT_FILE + SEND_FILE + (1 + SEND_BYTE) * n for n in sizes]
-    recv = [RECV_FILE + RECV_BYTE * n for n in sizes]
-    store = [SEND_FILE + SEND_BYTE * n if cached else 0.0 for n in sizes]
-    if sum(LINT_FILE + n for n in sizes[first:]) < PARALLEL_MIN_BYTES or not _can_fork():
+    rest = [len(d) if type(d) is bytes else 0 for d in [it.data for it in items[first:]]]
+    files, size = len(rest), sum(rest)
+    if LINT_FILE * files + size < PARALLEL_MIN_BYTES or not _can_fork():
         return len(items)
-    here = lead + sum(replay[:first]) + sum(recv[first:])
-    worker = sum(replay[:first]) + sum(tail[first:])
-    for i in range(first, len(items)):
-        # Moving item i to this process: it lints i, the worker replays it instead.
-        gap = worker - here
-        here += LINT_FILE + sizes[i] + store[i] - recv[i]
-        worker += replay[i] - tail[i]
-        if here >= worker:  # the closer of the two balances (a large file tips it far)
-            return i + 1 if here - worker <= gap else max(i, first + 1)
-    return len(items)
+    # With the worker linting all of items[first:], it has `gap` more to do than this
+    # process (both replay items[:first]). Moving an item to this process closes the gap by
+    # its lint, store and replay, and by what the worker no longer lints, sends and this
+    # process reads: a + b * its bytes.
+    store_file, store_byte = (SEND_FILE, SEND_BYTE) if cached else (0.0, 0.0)
+    gap = (LINT_FILE + SEND_FILE - RECV_FILE) * files + (1 + SEND_BYTE - RECV_BYTE) * size - lead
+    a = 2 * LINT_FILE + SEND_FILE + store_file - RECV_FILE - REPLAY_FILE
+    b = 2 + SEND_BYTE + store_byte - RECV_BYTE - REPLAY_BYTE
+    closed = list(itertools.accumulate(a + b * n for n in rest))  # moving rest[: k + 1]
+    k = bisect.bisect_left(closed, gap)  # the item that tips the balance to this process
+    if k == files:
+        return len(items)
+    before = gap - (closed[k - 1] if k else 0.0)  # the worker's lead without item k
+    after = closed[k] - gap  # this process's lead with it
+    # The closer of the two balances (a large file tips it far).
+    return first + k + 1 if after <= before else max(first + k, first + 1)
 
 
 def _can_fork() -> bool:
