@@ -13,6 +13,8 @@ from pgwarden.locks.versions import DEFAULT_PG_VERSION, SUPPORTED_VERSIONS
 
 @dataclass(frozen=True, slots=True)
 class LintConfig:
+    """What a lint run is configured with (pyproject.toml, pgwarden.toml, the command line)."""
+
     pg_version: int = DEFAULT_PG_VERSION
     select: frozenset[str] = frozenset()  # empty: all default rules
     ignore: frozenset[str] = frozenset()

@@ -81,6 +81,8 @@ class StatementOut:
 
 @dataclass(slots=True)
 class FileOut:
+    """A linted file as reported: its statements (with their findings) and the rest."""
+
     path: str
     statements: list[StatementOut] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # not tied to one statement

@@ -28,6 +28,8 @@ class QualifiedName(NamedTuple):
 
 @dataclass(slots=True)
 class Column:
+    """A table column as the lock model needs it: type, nullability, default, identity."""
+
     name: str
     type_name: str  # canonical lower-case name, e.g. "int4", "varchar", "timestamptz"
     typmods: tuple[int, ...] = ()
@@ -42,6 +44,8 @@ class Column:
 
 @dataclass(slots=True)
 class Constraint:
+    """A table constraint: its kind, whether it is validated, its columns and target."""
+
     name: str
     kind: str  # check, foreign_key, unique, primary_key, exclusion, not_null
     valid: bool = True
@@ -60,6 +64,8 @@ class Constraint:
 
 @dataclass(slots=True)
 class Index:
+    """An index: its table, columns and what it is (unique, valid, partial)."""
+
     name: QualifiedName
     table: QualifiedName
     columns: tuple[str, ...] = ()
@@ -77,6 +83,8 @@ class Index:
 
 @dataclass(slots=True)
 class Table:
+    """A relation (table, view, sequence...) with its columns, constraints and state."""
+
     name: QualifiedName
     kind: str = "table"  # table, partitioned, view, matview, sequence, foreign
     new: bool = False  # created in the file being analysed: nobody else uses it yet

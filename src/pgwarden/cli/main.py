@@ -125,8 +125,11 @@ def entry() -> None:
     are written) ends the process at once, skipping the interpreter's teardown of every
     object it built (~4 ms after linting a large directory).
     """
+    from pgwarden.dataclass_code import save
+
     left: list[object] = []  # alive until os._exit (see _main)
     code, quick = _main(None, left)
+    save()  # what cli.start's install compiled, if anything (once after an install)
     if not quick:
         sys.exit(code)
     try:

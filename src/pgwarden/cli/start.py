@@ -60,6 +60,9 @@ def entry() -> None:
         from pgwarden.sql.read_ahead import ReadAhead
 
         ReadAhead.start_early(paths)
+    from pgwarden import dataclass_code
+
+    dataclass_code.install()  # before the modules whose classes it covers (after the fork)
     from pgwarden.cli.main import entry as run
 
     run()

@@ -15,6 +15,8 @@ from pgwarden.locks.versions import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
 
 @dataclass(slots=True)
 class Context:
+    """What analysing one statement knows: the catalog, the version, the session so far."""
+
     catalog: Catalog
     version: int = DEFAULT_PG_VERSION
     # Session settings known to be in force (lower-case names), e.g. {"timezone": "UTC"}.

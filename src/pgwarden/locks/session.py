@@ -44,6 +44,8 @@ class Analysed:
 
 @dataclass(slots=True)
 class SessionResult:
+    """A file's statements as analysed in order, and a transaction left open at its end."""
+
     statements: list[Analysed] = field(default_factory=list)
     unterminated_begin: Statement | None = None
     # iter_transactions' answer, worked out once: four file rules ask for it

@@ -26,6 +26,8 @@ class Severity(enum.Enum):
 # object.__setattr__ per field, ~6x slower, and a corpus run builds ~100k of these.
 @dataclass(slots=True, unsafe_hash=True)
 class Finding:
+    """One problem a rule found, located in the file."""
+
     rule: str
     code: str
     severity: Severity
