@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pgwarden import pipeline
-from pgwarden.cache import ENV_DIR, ResultCache
+from pgwarden.cache import ENV_DIR, ResultCache, chain_key, digest
 from pgwarden.config import LintConfig
 from pgwarden.lint import LintResult, lint_paths
 from pgwarden.report.json_document import document
@@ -218,3 +218,13 @@ def test_a_pack_holds_its_runs_json_output(
         no_parsing(m)
         again = lint_paths([str(mig)], config, rendered=True)
     assert b"".join(json_document(again)) == expected
+
+
+@pytest.mark.parametrize("display", ["m/0001_init.sql", "é/ü.sql", "bad\udcff.sql", "", "x" * 300])
+@pytest.mark.parametrize("data", [b"", b"CREATE TABLE t (id int);\n", b"\xff" * 70_000, None])
+def test_a_files_key_is_the_digest_of_what_it_chains(display: str, data: bytes | None) -> None:
+    """chain_key is digest() written out for speed: the same key for the same parts."""
+    previous = digest("run", "configuration")
+    expected = digest(previous, display, b"\x00unreadable" if data is None else data)
+    assert chain_key(previous, display, data) == expected
+    assert chain_key(previous, display + "x", data) != expected
