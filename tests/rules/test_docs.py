@@ -90,3 +90,28 @@ def test_every_page_has_the_sections(cls: type) -> None:
     page = render_rule_page(cls)
     for heading in ("## Why", "## Example", "## Use instead"):
         assert heading in page
+
+
+def test_every_rule_module_is_loaded() -> None:
+    """load_all lists the category folders itself: the same modules as pkgutil's walk (minus
+    the shared `_` helpers and the catalogue's own modules), each a registered rule's home."""
+    import pkgutil
+
+    import pgwarden.rules as pkg
+    from pgwarden.rules.base import _rule_modules
+
+    walked = {
+        info.name
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")
+        if not info.ispkg
+        and not info.name.rsplit(".", 1)[-1].startswith("_")
+        and info.name.count(".") == 3  # pgwarden.rules.<category>.<rule>
+    }
+    listed = [
+        name
+        for root in pkg.__path__
+        for names in _rule_modules(root, pkg.__name__)
+        for name in names
+    ]
+    assert sorted(listed) == sorted(walked)
+    assert {cls.__module__ for cls in all_rules()} == walked

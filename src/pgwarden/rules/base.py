@@ -129,20 +129,44 @@ _LOADED = False
 
 
 def load_all() -> None:
-    """Import every rule module (each registers its class)."""
+    """Import every rule module (each registers its class): the modules of each category
+    folder under pgwarden.rules (a folder is a package; `_`-modules are shared helpers).
+    Listed with os.scandir rather than pkgutil.walk_packages: ~1 ms of every lint start."""
     global _LOADED
     if _LOADED:
         return
     import importlib
-    import pkgutil
 
     import pgwarden.rules as pkg
 
-    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
-        leaf = info.name.rsplit(".", 1)[-1]
-        if not leaf.startswith("_") and leaf not in ("base", "engine", "docs"):
-            importlib.import_module(info.name)
+    for root in pkg.__path__:
+        for modules in _rule_modules(root, pkg.__name__):
+            for name in modules:
+                importlib.import_module(name)
     _LOADED = True
+
+
+def _rule_modules(root: str, package: str) -> Iterator[list[str]]:
+    """Each category's rule modules, categories and modules in name order."""
+    import os
+
+    with os.scandir(root) as entries:
+        folders = sorted(
+            e.name
+            for e in entries
+            if e.is_dir() and not e.name.startswith(("_", ".")) and e.name.isidentifier()
+        )
+    for folder in folders:
+        path = os.path.join(root, folder)
+        if not os.path.isfile(os.path.join(path, "__init__.py")):
+            continue
+        with os.scandir(path) as entries:
+            names = sorted(
+                e.name[:-3]
+                for e in entries
+                if e.name.endswith(".py") and not e.name.startswith("_") and e.is_file()
+            )
+        yield [f"{package}.{folder}.{n}" for n in names if n.isidentifier()]
 
 
 _SECTION = re.compile(r"^(Why|Example|Use instead|Schema|Notes|References|Fix):\s*$", re.MULTILINE)
