@@ -197,3 +197,33 @@ def test_referencing_matches_a_scan(
 def test_a_qualified_name_reads_as_its_parts_joined(name: QualifiedName) -> None:
     """lint.lock_out writes ".".join(name) in place of str(name), skipping a Python call."""
     assert str(name) == ".".join(name)
+
+
+def test_a_copy_after_deletions_closes_their_holes_in_place() -> None:
+    """Catalog.copy compacts the tables and indexes dicts first (a dict with holes copies
+    entry by entry, a compact one is cloned): the same object keeps its entries, their order,
+    its version and what is derived from it, in a smaller table."""
+    import sys
+
+    cat = Catalog()
+    names = [QualifiedName("public", f"t{n}") for n in range(1000)]
+    for name in names:
+        cat.tables[name] = Table(name)
+        cat.indexes[QualifiedName("public", f"{name.name}_idx")] = Index(
+            QualifiedName("public", f"{name.name}_idx"), name
+        )
+    for name in names[::3] + names[1::3]:
+        del cat.tables[name]
+        cat.indexes.pop(QualifiedName("public", f"{name.name}_idx"))
+    tables, indexes = cat.tables, cat.indexes
+    kept = list(tables.items()), list(indexes.items())
+    versions = tables.version, indexes.version
+    assert [i.name for i in cat.indexes_of(names[2])] == [QualifiedName("public", "t2_idx")]
+    sizes = sys.getsizeof(tables), sys.getsizeof(indexes)
+    copy = cat.copy()
+    assert cat.tables is tables and cat.indexes is indexes
+    assert (list(tables.items()), list(indexes.items())) == kept
+    assert (tables.version, indexes.version) == versions
+    assert sys.getsizeof(tables) < sizes[0] and sys.getsizeof(indexes) < sizes[1]
+    assert [i.name for i in cat.indexes_of(names[2])] == [QualifiedName("public", "t2_idx")]
+    assert list(copy.tables.items()) == kept[0] and list(copy.indexes.items()) == kept[1]

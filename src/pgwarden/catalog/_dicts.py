@@ -16,9 +16,21 @@ class VersionedDict(dict[_K, _V]):
     """A dict that counts its changes, so maps derived from it know when to rebuild."""
 
     version: int = 0
+    _holes = False  # a key was deleted: see compact
 
     def _bump(self) -> None:
         self.version += 1
+
+    def compact(self) -> None:
+        """Close the holes deletions left in the dict's table, in place (same entries, same
+        order, nothing derived changes). Copying a dict with holes inserts its entries one
+        by one, copying one without clones its table at once: ~10x faster, and a catalog is
+        copied for every down migration (Catalog.scratch)."""
+        if self._holes:
+            entries = dict(self)
+            dict.clear(self)
+            dict.update(self, entries)  # into an empty dict: a clone
+            self._holes = False
 
     def __setitem__(self, key: _K, value: _V) -> None:
         self.version += 1
@@ -26,14 +38,17 @@ class VersionedDict(dict[_K, _V]):
 
     def __delitem__(self, key: _K) -> None:
         self.version += 1
+        self._holes = True
         super().__delitem__(key)
 
     def pop(self, key: _K, *default: Any) -> Any:
         self.version += 1
+        self._holes = True
         return super().pop(key, *default)
 
     def popitem(self) -> tuple[_K, _V]:
         self.version += 1
+        self._holes = True
         return super().popitem()
 
     def setdefault(self, key: _K, default: Any = None) -> Any:

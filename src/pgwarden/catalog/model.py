@@ -405,13 +405,16 @@ class Catalog:
     def copy(self) -> Catalog:
         """An independent catalog; costs a few dict copies, not a deep copy (copy-on-write)."""
         self._token = object()  # objects created so far are now shared by both catalogs
+        for versioned in (self.tables, self.indexes):
+            if isinstance(versioned, VersionedDict):
+                versioned.compact()  # (its copy is then a clone of its table)
         kw: dict[str, object] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, dict):  # containers are copied (enum lists are never
-                value = type(value)(value)  # changed in place, so they are shared)
-            elif isinstance(value, set | list):
-                value = type(value)(value)
-            if not f.name.startswith("_"):
-                kw[f.name] = value
+        for name in _COPIED:
+            value = getattr(self, name)
+            if isinstance(value, dict | set | list):  # containers are copied (enum lists
+                value = type(value)(value)  # are never changed in place, so they are shared)
+            kw[name] = value
         return Catalog(**kw)  # type: ignore[arg-type]
+
+
+_COPIED = tuple(f.name for f in fields(Catalog) if not f.name.startswith("_"))
