@@ -460,12 +460,13 @@ def _lint_one(
 # Parallel linting. Costs are in units of linting one byte of SQL, per file: linting costs a
 # fixed part plus its bytes, replaying a file (parse + catalog, no lock model or rules) about
 # a quarter of a byte's lint, the worker encodes what it sends and this process decodes it.
-# Fitted per file on the corpus of bench/lint_corpus.py (least squares, one process): ~74 us
-# per file plus ~0.156 us per byte to lint, ~9 + 0.044 to replay, ~6.6 + 0.009 to encode.
+# Fitted per file on the corpus of bench/lint_corpus.py (least squares, one process, fits of
+# several runs averaged): ~68 us per file plus ~0.165 us per byte to lint, ~6.5 + 0.05 to
+# replay, ~6.6 + 0.009 to encode.
 PARALLEL_MIN_BYTES = 256 * 1024  # of work, in those units
-LINT_FILE = 470
-REPLAY_FILE, REPLAY_BYTE = 60, 0.28
-SEND_FILE, SEND_BYTE = 42, 0.06
+LINT_FILE = 410
+REPLAY_FILE, REPLAY_BYTE = 40, 0.3
+SEND_FILE, SEND_BYTE = 40, 0.056
 RECV_FILE, RECV_BYTE = 5, 0.0
 _SEND_BYTES = 64 * 1024  # the worker writes its results in batches of about this much
 EARLY_SETUP, EARLY_HASH_FILE = 25_000, 8  # what start_early leaves this process to do
