@@ -358,3 +358,44 @@ def test_the_lint_command_reaps_its_worker(
     assert not pipeline._EXITING
     with pytest.raises(ChildProcessError):
         os.waitpid(forks[0], os.WNOHANG)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="Linux CPU affinity")
+def test_with_two_cpus_each_process_keeps_to_one_while_both_lint(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker keeps to one CPU and this process to the other until the worker is done;
+    this process has all it had again afterwards (the pack's thread, the output)."""
+    expected = sequential(project, monkeypatch)
+    parallel(monkeypatch)
+    log = tmp_path / "affinity.log"
+    real = os.sched_setaffinity
+
+    def logged(pid: int, cpus: set[int]) -> None:  # written by both processes
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()} {sorted(cpus)}\n")
+        real(pid, cpus)
+
+    before = os.sched_getaffinity(0)
+    first = min(before)
+    pair = (before, first, first)  # one CPU for both: any machine can run that
+    monkeypatch.setattr(pipeline, "_cpu_pair", lambda: pair)
+    monkeypatch.setattr(os, "sched_setaffinity", logged)
+    forks = count_forks(monkeypatch)
+    assert as_json(lint_paths([str(project)], LintConfig(cache=False))) == expected
+    assert os.sched_getaffinity(0) == before
+    calls = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    here, worker = str(os.getpid()), str(forks[0])
+    assert [c for pid, c in calls if pid == worker] == [f"[{first}]"]
+    assert [c for pid, c in calls if pid == here] == [f"[{first}]", str(sorted(before))]
+
+
+def test_the_cpu_pair_is_only_for_exactly_two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cpus, expected in (
+        ({0, 1}, ({0, 1}, 0, 1)),
+        ({3, 5}, ({3, 5}, 3, 5)),
+        ({0}, None),
+        ({0, 1, 2, 3}, None),
+    ):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, c=cpus: set(c), raising=False)
+        assert pipeline._cpu_pair() == expected
