@@ -9,7 +9,8 @@ Measures, each as a fresh process (end to end, as a user runs it):
 - squawk (`squawk-cli` from PyPI) on the same files and on the same small file.
 Prints wall time, statements/s and peak RSS per tool, the pgwarden/squawk ratios and
 PASS/MISS against the targets (cold <= 2.0x squawk, warm <= 0.5x, small file <= 150 ms);
-writes the numbers to bench/out/lint_corpus.json. Times are the median of --repeat runs.
+writes the numbers to bench/out/lint_corpus.json. Times are the median of --repeat runs,
+the cases taking turns in each round (cold, warm, squawk; then the small-file ones).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -79,35 +81,48 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float,
         return wall, cpu, rss_kb / 1024, proc.returncode, out.read()
 
 
-def median_run(
-    tool: str,
-    case: str,
-    cmd: list[str],
-    env: dict[str, str],
-    cwd: Path,
-    repeat: int,
-    files: int,
-    statements: int,
-    before: object = None,
-) -> Run:
-    walls, cpus, rss, code = [], [], [], 0
+@dataclass
+class Case:
+    """One measured command: `before` runs ahead of each of its runs (not timed)."""
+
+    tool: str
+    case: str
+    cmd: list[str]
+    files: int
+    statements: int
+    before: Callable[[], None] | None = None
+
+
+def median_runs(cases: list[Case], env: dict[str, str], cwd: Path, repeat: int) -> list[Run]:
+    """Median wall and CPU time and peak RSS of each case over `repeat` rounds, the cases run
+    one after the other in each round: this machine's speed drifts by several per cent
+    within a minute, and interleaving gives every case the same drift (five runs of one
+    tool, then five of the other, did not)."""
+    walls: list[list[float]] = [[] for _ in cases]
+    cpus: list[list[float]] = [[] for _ in cases]
+    rss: list[list[float]] = [[] for _ in cases]
+    codes = [0] * len(cases)
     for _ in range(repeat):
-        if callable(before):
-            before()
-        wall, cpu, peak, code, _ = timed(cmd, env, cwd)
-        walls.append(wall)
-        cpus.append(cpu)
-        rss.append(peak)
-    return Run(
-        tool,
-        case,
-        files,
-        statements,
-        statistics.median(walls),
-        statistics.median(cpus),
-        max(rss),
-        code,
-    )
+        for i, c in enumerate(cases):
+            if c.before is not None:
+                c.before()
+            wall, cpu, peak, codes[i], _ = timed(c.cmd, env, cwd)
+            walls[i].append(wall)
+            cpus[i].append(cpu)
+            rss[i].append(peak)
+    return [
+        Run(
+            c.tool,
+            c.case,
+            c.files,
+            c.statements,
+            statistics.median(walls[i]),
+            statistics.median(cpus[i]),
+            max(rss[i]),
+            codes[i],
+        )
+        for i, c in enumerate(cases)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,45 +162,39 @@ def main(argv: list[str] | None = None) -> int:
     statements = sum(len(f["statements"]) for f in report["files"])
     nfiles = len(files)
 
-    runs = [
-        median_run(
-            "pgwarden", "cold", lint, env, work, args.repeat, nfiles, statements, empty_cache
-        ),
-        median_run("pgwarden", "warm", lint, env, work, args.repeat, nfiles, statements),
-        median_run(
-            "squawk",
-            "corpus",
-            [str(squawk), "--reporter", "json", *files],
-            env,
-            work,
-            args.repeat,
-            nfiles,
-            statements,
-        ),
-        median_run(
-            "pgwarden",
-            "small file",
-            [str(pgwarden), "lint", str(small)],
-            env,
-            work,
-            args.small_repeat,
-            1,
-            2,
-        ),
-        median_run(
-            "pgwarden",
-            "small file, --no-cache",
-            [str(pgwarden), "lint", "--no-cache", str(small)],
-            env,
-            work,
-            args.small_repeat,
-            1,
-            2,
-        ),
-        median_run(
-            "squawk", "small file", [str(squawk), str(small)], env, work, args.small_repeat, 1, 2
-        ),
-    ]
+    # The corpus cases interleaved (the warm run right after the cold one that filled the
+    # cache), then the small-file cases likewise.
+    runs = median_runs(
+        [
+            Case("pgwarden", "cold", lint, nfiles, statements, empty_cache),
+            Case("pgwarden", "warm", lint, nfiles, statements),
+            Case(
+                "squawk",
+                "corpus",
+                [str(squawk), "--reporter", "json", *files],
+                nfiles,
+                statements,
+            ),
+        ],
+        env,
+        work,
+        args.repeat,
+    ) + median_runs(
+        [
+            Case("pgwarden", "small file", [str(pgwarden), "lint", str(small)], 1, 2),
+            Case(
+                "pgwarden",
+                "small file, --no-cache",
+                [str(pgwarden), "lint", "--no-cache", str(small)],
+                1,
+                2,
+            ),
+            Case("squawk", "small file", [str(squawk), str(small)], 1, 2),
+        ],
+        env,
+        work,
+        args.small_repeat,
+    )
     shutil.rmtree(work, ignore_errors=True)
 
     by = {(r.tool, r.case): r for r in runs}
