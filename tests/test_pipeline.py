@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pgwarden import cache as cache_mod
-from pgwarden import pipeline
+from pgwarden import forking, pipeline
 from pgwarden.config import LintConfig
 from pgwarden.lint import LintResult, lint_paths
 from pgwarden.report.json_out import result_dict
@@ -379,7 +379,7 @@ def test_with_two_cpus_each_process_keeps_to_one_while_both_lint(
     before = os.sched_getaffinity(0)
     first = min(before)
     pair = (before, first, first)  # one CPU for both: any machine can run that
-    monkeypatch.setattr(pipeline, "_cpu_pair", lambda: pair)
+    monkeypatch.setattr(forking, "cpu_pair", lambda: pair)
     monkeypatch.setattr(os, "sched_setaffinity", logged)
     forks = count_forks(monkeypatch)
     assert as_json(lint_paths([str(project)], LintConfig(cache=False))) == expected
@@ -398,4 +398,4 @@ def test_the_cpu_pair_is_only_for_exactly_two_cpus(monkeypatch: pytest.MonkeyPat
         ({0, 1, 2, 3}, None),
     ):
         monkeypatch.setattr(os, "sched_getaffinity", lambda pid, c=cpus: set(c), raising=False)
-        assert pipeline._cpu_pair() == expected
+        assert forking.cpu_pair() == expected

@@ -523,12 +523,13 @@ class _Worker:
         self.out = out
         self.done = done  # the pipe's read end: end of file once the child is done
         self.reaped = False
-        self.cpus = cpus  # this process's CPUs before it kept to one (see _cpu_pair)
+        self.cpus = cpus  # this process's CPUs before it kept to one (see forking.cpu_pair)
 
     def _unpin(self) -> None:
         if self.cpus is not None:
-            with contextlib.suppress(OSError):
-                os.sched_setaffinity(0, self.cpus)
+            from pgwarden.forking import keep_to
+
+            keep_to(self.cpus)
             self.cpus = None
 
     def wait_written(self) -> None:
@@ -589,26 +590,6 @@ def _scratch_file() -> IO[bytes]:
     return tempfile.TemporaryFile()  # closed by _Worker.reap
 
 
-def _cpu_pair() -> tuple[set[int], int, int] | None:
-    """With exactly two CPUs to run on: (both, this process's, the worker's). Each keeps to
-    its own while both lint: left to the scheduler they were moved about (a corpus run was
-    ~5 ms slower, paired runs). With more CPUs the scheduler's choice is left alone (other
-    work may hold either one); None then, or where affinity cannot be read."""
-    try:
-        cpus = os.sched_getaffinity(0)
-    except (AttributeError, OSError):  # not Linux
-        return None
-    if len(cpus) != 2:
-        return None
-    first, second = sorted(cpus)
-    return cpus, first, second
-
-
-def _keep_to(cpu: int) -> None:
-    with contextlib.suppress(OSError):
-        os.sched_setaffinity(0, {cpu})
-
-
 def _fork_worker(
     items: list[_Item], split: int, catalog: Catalog, config: LintConfig, rules: list[Rule]
 ) -> _Worker | None:
@@ -631,7 +612,9 @@ def _fork_worker(
     except OSError:
         out.close()
         return None
-    pair = _cpu_pair()
+    from pgwarden.forking import cpu_pair, keep_to
+
+    pair = cpu_pair()
     try:
         pid = os.fork()
     except OSError:
@@ -643,14 +626,14 @@ def _fork_worker(
         os.close(child_done)
         worker = _Worker(pid, out, done, pair[0] if pair else None)
         if pair:
-            _keep_to(pair[1])
+            keep_to(pair[1])
         return worker
     # The child: never returns, never runs the parent's cleanup or flushes its buffers.
     from pgwarden.sql.source import unvalidated_nodes
 
     os.close(done)
     if pair:
-        _keep_to(pair[2])
+        keep_to(pair[2])
     code = 1
     try:
         fd = out.fileno()

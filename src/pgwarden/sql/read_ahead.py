@@ -18,7 +18,7 @@ from __future__ import annotations
 import marshal
 import os
 
-from pgwarden.forking import can_fork
+from pgwarden.forking import can_fork, cpu_pair, keep_to
 
 TYPE_CHECKING = False  # typing's own would import typing (~5 ms) before the helper forks
 if TYPE_CHECKING:
@@ -40,10 +40,16 @@ class ReadAhead:
 
     _early: ReadAhead | None = None  # started by the console script, not taken yet
 
-    def __init__(self, pid: int, fd: int, paths: list[str]) -> None:
+    def __init__(self, pid: int, fd: int, paths: list[str], cpus: set[int] | None = None) -> None:
         self.pid = pid
         self.fd = fd
         self.paths = paths
+        self.cpus = cpus  # this process's CPUs before it kept to one (see forking.cpu_pair)
+
+    def _unpin(self) -> None:
+        if self.cpus is not None:
+            keep_to(self.cpus)
+            self.cpus = None
 
     @classmethod
     def start(cls, paths: list[str], schema: list[str] | None) -> ReadAhead | None:
@@ -60,13 +66,18 @@ class ReadAhead:
             fd = os.memfd_create("pgwarden-read-ahead", os.MFD_CLOEXEC)
         except OSError:
             return None
+        pair = cpu_pair()
         try:
             pid = os.fork()
         except OSError:
             os.close(fd)
             return None
         if pid:
-            return cls(pid, fd, list(paths))
+            if pair:
+                keep_to(pair[1])
+            return cls(pid, fd, list(paths), pair[0] if pair else None)
+        if pair:
+            keep_to(pair[2])
         _serve(paths, schema, fd)  # the child: never returns
 
     @classmethod
@@ -97,6 +108,7 @@ class ReadAhead:
         except (OSError, ValueError, EOFError, TypeError):
             return None
         finally:
+            self._unpin()
             os.close(self.fd)
 
     def cancel(self) -> None:
@@ -107,6 +119,7 @@ class ReadAhead:
         except OSError:
             pass
         finally:
+            self._unpin()
             os.close(self.fd)
 
 
