@@ -114,3 +114,28 @@ def db(pg_cluster: Cluster, pg_template: str) -> Iterator[Db]:
     pg_cluster.create_database(name, template=pg_template)
     yield Db(pg_cluster, name)
     pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def affinity_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A machine with two CPUs, as forking.cpu_pair sees it, on any machine: the pair is one
+    of this process's CPUs twice. Every sched_setaffinity call is logged to a file, which a
+    forked process appends to as well."""
+    from affinity import AffinityLog
+    from pgwarden import forking
+    from pgwarden.sql import read_ahead
+
+    log = AffinityLog(tmp_path / "affinity.log", os.sched_getaffinity(0), 0)
+    log.first = min(log.before)
+    real = os.sched_setaffinity
+
+    def logged(pid: int, cpus: set[int]) -> None:
+        with open(log.path, "a") as fh:
+            fh.write(f"{os.getpid()} {sorted(cpus)}\n")
+        real(pid, cpus)
+
+    pair = (log.before, log.first, log.first)
+    monkeypatch.setattr(forking, "cpu_pair", lambda: pair)
+    monkeypatch.setattr(read_ahead, "cpu_pair", lambda: pair)
+    monkeypatch.setattr(os, "sched_setaffinity", logged)
+    return log

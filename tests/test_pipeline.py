@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from affinity import AffinityLog
 from pgwarden import cache as cache_mod
 from pgwarden import forking, pipeline
 from pgwarden.config import LintConfig
@@ -362,32 +363,18 @@ def test_the_lint_command_reaps_its_worker(
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="Linux CPU affinity")
 def test_with_two_cpus_each_process_keeps_to_one_while_both_lint(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, monkeypatch: pytest.MonkeyPatch, affinity_log: AffinityLog
 ) -> None:
     """The worker keeps to one CPU and this process to the other until the worker is done;
     this process has all it had again afterwards (the pack's thread, the output)."""
     expected = sequential(project, monkeypatch)
     parallel(monkeypatch)
-    log = tmp_path / "affinity.log"
-    real = os.sched_setaffinity
-
-    def logged(pid: int, cpus: set[int]) -> None:  # written by both processes
-        with open(log, "a") as fh:
-            fh.write(f"{os.getpid()} {sorted(cpus)}\n")
-        real(pid, cpus)
-
-    before = os.sched_getaffinity(0)
-    first = min(before)
-    pair = (before, first, first)  # one CPU for both: any machine can run that
-    monkeypatch.setattr(forking, "cpu_pair", lambda: pair)
-    monkeypatch.setattr(os, "sched_setaffinity", logged)
     forks = count_forks(monkeypatch)
     assert as_json(lint_paths([str(project)], LintConfig(cache=False))) == expected
-    assert os.sched_getaffinity(0) == before
-    calls = [line.split(" ", 1) for line in log.read_text().splitlines()]
-    here, worker = str(os.getpid()), str(forks[0])
-    assert [c for pid, c in calls if pid == worker] == [f"[{first}]"]
-    assert [c for pid, c in calls if pid == here] == [f"[{first}]", str(sorted(before))]
+    log = affinity_log
+    assert os.sched_getaffinity(0) == log.before
+    assert log.calls(forks[0]) == [f"[{log.first}]"]
+    assert log.calls(os.getpid()) == [f"[{log.first}]", str(sorted(log.before))]
 
 
 def test_the_cpu_pair_is_only_for_exactly_two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:

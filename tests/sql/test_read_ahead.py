@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pgwarden import forking
+from affinity import AffinityLog
 from pgwarden.config import LintConfig
 from pgwarden.errors import InputError
 from pgwarden.pipeline import Inputs, read_inputs
-from pgwarden.sql import read_ahead
 from pgwarden.sql.read_ahead import ReadAhead
 
 pytestmark = pytest.mark.skipif(
@@ -129,33 +128,18 @@ def test_the_helper_imports_nothing_heavy() -> None:
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="Linux CPU affinity")
 @pytest.mark.parametrize("end", ["result", "cancel"])
 def test_with_two_cpus_the_helper_and_this_process_keep_to_one_each(
-    end: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    end: str, tmp_path: Path, affinity_log: AffinityLog
 ) -> None:
     """Until the helper is done (its answer taken or not wanted): then this process has all
     its CPUs again, for the worker's pair (pipeline) or whatever comes next."""
-    mig = _tree(tmp_path)
-    log = tmp_path / "affinity.log"
-    real = os.sched_setaffinity
-
-    def logged(pid: int, cpus: set[int]) -> None:  # written by both processes
-        with open(log, "a") as fh:
-            fh.write(f"{os.getpid()} {sorted(cpus)}\n")
-        real(pid, cpus)
-
-    before = os.sched_getaffinity(0)
-    first = min(before)
-    monkeypatch.setattr(forking, "cpu_pair", lambda: (before, first, first))
-    monkeypatch.setattr(read_ahead, "cpu_pair", forking.cpu_pair)
-    monkeypatch.setattr(os, "sched_setaffinity", logged)
-    ahead = ReadAhead.start([str(mig)], None)
+    ahead = ReadAhead.start([str(_tree(tmp_path))], None)
     assert ahead is not None
     if end == "result":
         assert ahead.result() is not None
     else:
         ahead.cancel()
-    assert os.sched_getaffinity(0) == before
-    calls = [line.split(" ", 1) for line in log.read_text().splitlines()]
-    here = str(os.getpid())
-    assert [c for pid, c in calls if pid == here] == [f"[{first}]", str(sorted(before))]
+    log = affinity_log
+    assert os.sched_getaffinity(0) == log.before
+    assert log.calls(os.getpid()) == [f"[{log.first}]", str(sorted(log.before))]
     if end == "result":  # (a cancelled helper may be killed before it gets that far)
-        assert [c for pid, c in calls if pid == str(ahead.pid)] == [f"[{first}]"]
+        assert log.calls(ahead.pid) == [f"[{log.first}]"]
