@@ -123,7 +123,6 @@ def affinity_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     forked process appends to as well."""
     from affinity import AffinityLog
     from pgwarden import forking
-    from pgwarden.sql import read_ahead
 
     log = AffinityLog(tmp_path / "affinity.log", os.sched_getaffinity(0), 0)
     log.first = min(log.before)
@@ -136,6 +135,5 @@ def affinity_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
     pair = (log.before, log.first, log.first)
     monkeypatch.setattr(forking, "cpu_pair", lambda: pair)
-    monkeypatch.setattr(read_ahead, "cpu_pair", lambda: pair)
     monkeypatch.setattr(os, "sched_setaffinity", logged)
     return log

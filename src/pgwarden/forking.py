@@ -36,9 +36,24 @@ def cpu_pair() -> tuple[set[int], int, int] | None:
     return cpus, first, second
 
 
-def keep_to(cpus: int | set[int]) -> None:
-    """Run this process (its calling thread) on `cpus` only; quietly nothing if refused."""
+def keep_to(cpus: int | set[int] | None) -> None:
+    """Run this process (its calling thread) on `cpus` only; quietly nothing if refused (or
+    for None)."""
+    if cpus is None:
+        return
     try:  # noqa: SIM105  (contextlib is not imported yet when the console script forks)
         os.sched_setaffinity(0, {cpus} if isinstance(cpus, int) else cpus)
     except (AttributeError, OSError):
         pass
+
+
+def fork_beside() -> tuple[int, set[int] | None]:
+    """os.fork(), each process then keeping to a CPU of its own where there are exactly two
+    (cpu_pair): in the parent (the child's pid, the CPUs to go back to with keep_to once the
+    child is done, or None), in the child (0, None). Raises OSError like os.fork."""
+    pair = cpu_pair()
+    pid = os.fork()
+    if pair is None:
+        return pid, None
+    keep_to(pair[1] if pid else pair[2])
+    return pid, pair[0] if pid else None

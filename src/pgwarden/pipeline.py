@@ -523,14 +523,13 @@ class _Worker:
         self.out = out
         self.done = done  # the pipe's read end: end of file once the child is done
         self.reaped = False
-        self.cpus = cpus  # this process's CPUs before it kept to one (see forking.cpu_pair)
+        self.cpus = cpus  # what this process runs on again once the worker is done (fork_beside)
 
     def _unpin(self) -> None:
-        if self.cpus is not None:
-            from pgwarden.forking import keep_to
+        from pgwarden.forking import keep_to
 
-            keep_to(self.cpus)
-            self.cpus = None
+        keep_to(self.cpus)
+        self.cpus = None
 
     def wait_written(self) -> None:
         """Until the child has written everything it will (or has died)."""
@@ -612,11 +611,10 @@ def _fork_worker(
     except OSError:
         out.close()
         return None
-    from pgwarden.forking import cpu_pair, keep_to
+    from pgwarden.forking import fork_beside
 
-    pair = cpu_pair()
     try:
-        pid = os.fork()
+        pid, cpus = fork_beside()
     except OSError:
         for f in (done, child_done):
             os.close(f)
@@ -624,16 +622,11 @@ def _fork_worker(
         return None
     if pid:
         os.close(child_done)
-        worker = _Worker(pid, out, done, pair[0] if pair else None)
-        if pair:
-            keep_to(pair[1])
-        return worker
+        return _Worker(pid, out, done, cpus)
     # The child: never returns, never runs the parent's cleanup or flushes its buffers.
     from pgwarden.sql.source import unvalidated_nodes
 
     os.close(done)
-    if pair:
-        keep_to(pair[2])
     code = 1
     try:
         fd = out.fileno()

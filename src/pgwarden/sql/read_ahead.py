@@ -18,7 +18,7 @@ from __future__ import annotations
 import marshal
 import os
 
-from pgwarden.forking import can_fork, cpu_pair, keep_to
+from pgwarden.forking import can_fork, fork_beside, keep_to
 
 TYPE_CHECKING = False  # typing's own would import typing (~5 ms) before the helper forks
 if TYPE_CHECKING:
@@ -44,12 +44,7 @@ class ReadAhead:
         self.pid = pid
         self.fd = fd
         self.paths = paths
-        self.cpus = cpus  # this process's CPUs before it kept to one (see forking.cpu_pair)
-
-    def _unpin(self) -> None:
-        if self.cpus is not None:
-            keep_to(self.cpus)
-            self.cpus = None
+        self.cpus = cpus  # what this process runs on again once the helper is done (fork_beside)
 
     @classmethod
     def start(cls, paths: list[str], schema: list[str] | None) -> ReadAhead | None:
@@ -66,18 +61,13 @@ class ReadAhead:
             fd = os.memfd_create("pgwarden-read-ahead", os.MFD_CLOEXEC)
         except OSError:
             return None
-        pair = cpu_pair()
         try:
-            pid = os.fork()
+            pid, cpus = fork_beside()
         except OSError:
             os.close(fd)
             return None
         if pid:
-            if pair:
-                keep_to(pair[1])
-            return cls(pid, fd, list(paths), pair[0] if pair else None)
-        if pair:
-            keep_to(pair[2])
+            return cls(pid, fd, list(paths), cpus)
         _serve(paths, schema, fd)  # the child: never returns
 
     @classmethod
@@ -108,7 +98,7 @@ class ReadAhead:
         except (OSError, ValueError, EOFError, TypeError):
             return None
         finally:
-            self._unpin()
+            keep_to(self.cpus)
             os.close(self.fd)
 
     def cancel(self) -> None:
@@ -119,7 +109,7 @@ class ReadAhead:
         except OSError:
             pass
         finally:
-            self._unpin()
+            keep_to(self.cpus)
             os.close(self.fd)
 
 
